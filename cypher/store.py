@@ -1,0 +1,424 @@
+"""The graph store: one small interface over FalkorDB (embedded default) and Neo4j 5.
+
+    store = open_store()                       # from the settings; starts FalkorDB if needed
+    rows = store.run("MATCH (s:Study) RETURN s.study_id AS id LIMIT 3", read_only=True)
+    rows = store.run_named("explore/studies_with_finding", {"finding": "pleural effusion"})
+    store.write_batches("UNWIND $rows AS r MERGE (:Patient {patient_id: r.id})", rows)
+
+Rows come back as dicts of plain Python values; nodes, relationships and paths as the
+`GraphNode`, `GraphRel` and `GraphPath` records below, the same for both backends.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cxrkg.config import Settings, get_settings
+from cxrkg.cypher.queries import NamedQuery, load_query, queries_root, statements
+
+# The key property of each node label. FalkorDB gets exact-match indexes plus uniqueness
+# constraints on these; Neo4j gets the constraints in cypher/schema/neo4j.cypher.
+NODE_KEYS: dict[str, str] = {
+    "Patient": "patient_id",
+    "Study": "study_id",
+    "Image": "image_id",
+    "Sentence": "key",
+    "Observation": "key",
+    "StudyRegion": "key",
+    "Indication": "key",
+    "Finding": "name",
+    "Anatomy": "name",
+    "Category": "name",
+    "Question": "question_id",
+    "Answer": "answer_id",
+    "Meta": "key",
+}
+
+
+class StoreError(RuntimeError):
+    """A query failed; the message names the query and the database's own reason."""
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be reached."""
+
+
+class ReadOnlyViolation(StoreError):
+    """A query that writes was run through a read-only run."""
+
+
+@dataclass(frozen=True)
+class GraphNode:
+    id: str
+    labels: tuple[str, ...]
+    properties: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"_id": self.id, "_labels": list(self.labels), **self.properties}
+
+
+@dataclass(frozen=True)
+class GraphRel:
+    id: str
+    type: str
+    start: str
+    end: str
+    properties: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"_id": self.id, "_type": self.type, "_start": self.start, "_end": self.end,
+                **self.properties}
+
+
+@dataclass(frozen=True)
+class GraphPath:
+    nodes: tuple[GraphNode, ...]
+    rels: tuple[GraphRel, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"nodes": [n.to_json() for n in self.nodes], "rels": [r.to_json() for r in self.rels]}
+
+
+def to_jsonable(value: Any) -> Any:
+    """Rows with graph records turned into JSON-ready values."""
+    if isinstance(value, GraphNode | GraphRel | GraphPath):
+        return value.to_json()
+    if isinstance(value, dict):
+        return {k: to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    return value
+
+
+_WRITE_HINT = re.compile(r"\b(CREATE|MERGE|DELETE|SET|REMOVE|DROP)\b", re.IGNORECASE)
+
+
+class GraphStore(ABC):
+    """Run named or literal Cypher; batched writes; schema set-up."""
+
+    backend: str
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+    # -- queries ---------------------------------------------------------------------
+    @abstractmethod
+    def run(self, query: str, params: dict[str, Any] | None = None, *, read_only: bool = False,
+            timeout_ms: int | None = None, name: str | None = None) -> list[dict[str, Any]]:
+        """Run one statement and return its rows."""
+
+    def run_named(self, name: str | NamedQuery, params: dict[str, Any] | None = None, *,
+                  read_only: bool = False, timeout_ms: int | None = None) -> list[dict[str, Any]]:
+        query = name if isinstance(name, NamedQuery) else load_query(name)
+        return self.run(query.text, params, read_only=read_only, timeout_ms=timeout_ms,
+                        name=query.name)
+
+    def write_batches(self, query: str | NamedQuery, rows: Iterable[dict[str, Any]],
+                      batch_size: int | None = None, param: str = "rows",
+                      extra: dict[str, Any] | None = None) -> int:
+        """Run `query` once per batch with the batch as `$rows`; returns rows written."""
+        q = query if isinstance(query, NamedQuery) else None
+        text = q.text if q else str(query)
+        size = batch_size or self.settings.batch_size
+        done = 0
+        for batch in _batched(rows, size):
+            self.run(text, {**(extra or {}), param: batch}, name=q.name if q else None)
+            done += len(batch)
+        return done
+
+    @abstractmethod
+    def setup_schema(self) -> None:
+        """Create indexes and constraints (idempotent)."""
+
+    @abstractmethod
+    def clear(self) -> None:
+        """Delete the whole graph (tests, `cxrkg db reset`)."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @abstractmethod
+    def memory_bytes(self) -> int | None:
+        """Memory the store uses for this graph, where the backend can tell."""
+
+    # -- graph version, for caches that must notice writes ---------------------------
+    def version(self) -> int:
+        rows = self.run("MATCH (m:Meta {key: 'graph'}) RETURN m.version AS v", read_only=True)
+        return int(rows[0]["v"]) if rows and rows[0]["v"] is not None else 0
+
+    def bump_version(self) -> int:
+        rows = self.run("MERGE (m:Meta {key: 'graph'}) "
+                        "SET m.version = coalesce(m.version, 0) + 1 RETURN m.version AS v")
+        return int(rows[0]["v"])
+
+    def __enter__(self) -> GraphStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def describe(self) -> str:
+        return f"{self.backend} graph {self.settings.graph!r}"
+
+
+def _batched(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _label(name: str | None) -> str:
+    return f"query {name!r}" if name else "query"
+
+
+# ------------------------------------------------------------------------------------
+# FalkorDB
+# ------------------------------------------------------------------------------------
+class FalkorDBStore(GraphStore):
+    backend = "falkordb"
+
+    def __init__(self, settings: Settings, *, autostart: bool = True):
+        super().__init__(settings)
+        import falkordb
+        import redis
+
+        from cxrkg.cypher.server import EmbeddedFalkorDB
+
+        self._redis = redis
+        self.server = EmbeddedFalkorDB(settings)
+        if autostart:
+            self.server.start()
+        try:
+            self.db = falkordb.FalkorDB(host=settings.falkordb_host, port=settings.falkordb_port)
+            self.db.connection.ping()
+        except (redis.ConnectionError, OSError) as exc:
+            raise StoreUnavailable(
+                f"cannot reach FalkorDB at {settings.falkordb_host}:{settings.falkordb_port}"
+                f" ({exc}); start it with `cxrkg db start`"
+            ) from exc
+        self.graph = self.db.select_graph(settings.graph)
+
+    def run(self, query: str, params: dict[str, Any] | None = None, *, read_only: bool = False,
+            timeout_ms: int | None = None, name: str | None = None) -> list[dict[str, Any]]:
+        redis = self._redis
+        try:
+            if read_only:
+                result = self.graph.ro_query(query, params, timeout=timeout_ms)
+            else:
+                result = self.graph.query(query, params, timeout=timeout_ms)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            raise StoreUnavailable(
+                f"FalkorDB at {self.settings.falkordb_host}:{self.settings.falkordb_port} did not"
+                f" answer the {_label(name)} ({exc}); is it running? `cxrkg db status`"
+            ) from exc
+        except redis.ResponseError as exc:
+            msg = str(exc)
+            if read_only and "read-only" in msg.lower():
+                raise ReadOnlyViolation(
+                    f"the {_label(name)} writes to the graph, and read-only runs cannot write"
+                    " (FalkorDB refused it under GRAPH.RO_QUERY)"
+                ) from exc
+            if "empty key" in msg.lower() or "invalid graph operation on empty key" in msg.lower():
+                return []  # the graph does not exist yet: nothing to read
+            raise StoreError(f"FalkorDB rejected the {_label(name)}: {msg}") from exc
+        header = [h[1] if isinstance(h, list | tuple) else h for h in (result.header or [])]
+        return [
+            {str(col): self._convert(val) for col, val in zip(header, row, strict=False)}
+            for row in result.result_set
+        ]
+
+    def _convert(self, value: Any) -> Any:
+        from falkordb.edge import Edge
+        from falkordb.node import Node
+        from falkordb.path import Path as FPath
+
+        if isinstance(value, Node):
+            return GraphNode(str(value.id), tuple(value.labels or ()), dict(value.properties))
+        if isinstance(value, Edge):
+            return GraphRel(str(value.id), value.relation, str(_node_id(value.src_node)),
+                            str(_node_id(value.dest_node)), dict(value.properties))
+        if isinstance(value, FPath):
+            return GraphPath(tuple(self._convert(n) for n in value.nodes()),
+                             tuple(self._convert(e) for e in value.edges()))
+        if isinstance(value, list):
+            return [self._convert(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self._convert(v) for k, v in value.items()}
+        return value
+
+    def setup_schema(self) -> None:
+        text = (queries_root() / "schema" / "falkordb.cypher").read_text(encoding="utf-8")
+        for stmt in statements(text):
+            try:
+                self.graph.query(stmt)
+            except self._redis.ResponseError as exc:
+                if "already indexed" not in str(exc).lower():
+                    raise StoreError(f"FalkorDB rejected schema statement {stmt!r}: {exc}") from exc
+        existing = {(c.get("label"), tuple(c.get("properties", ())))
+                    for c in self._constraints() if c.get("type") == "UNIQUE"}
+        for label, prop in NODE_KEYS.items():
+            if (label, (prop,)) in existing:
+                continue
+            try:
+                self.graph.create_node_unique_constraint(label, prop)
+            except self._redis.ResponseError as exc:
+                if "already exists" not in str(exc).lower():
+                    raise StoreError(f"FalkorDB could not add the {label}.{prop} constraint: {exc}")
+
+    def _constraints(self) -> list[dict[str, Any]]:
+        try:
+            rows = self.run("CALL db.constraints() YIELD type, label, properties "
+                            "RETURN type, label, properties", read_only=True)
+        except StoreError:
+            return []
+        return rows
+
+    def clear(self) -> None:
+        try:
+            self.graph.delete()
+        except self._redis.ResponseError:
+            pass  # no graph yet
+        self.graph = self.db.select_graph(self.settings.graph)
+
+    def close(self) -> None:
+        try:
+            self.db.connection.close()
+        except Exception:  # noqa: BLE001 - closing a dead connection is fine
+            pass
+
+    def memory_bytes(self) -> int | None:
+        try:
+            reply = self.db.connection.execute_command("GRAPH.MEMORY", "USAGE", self.settings.graph)
+            pairs = dict(zip(reply[::2], reply[1::2], strict=False))
+            total = pairs.get(b"total_graph_sz_mb", pairs.get("total_graph_sz_mb"))
+            if total is not None:
+                return int(float(total) * 2**20)
+        except self._redis.ResponseError:
+            pass
+        return int(self.db.connection.info("memory")["used_memory"])
+
+    def describe(self) -> str:
+        return (f"FalkorDB graph {self.settings.graph!r} at "
+                f"{self.settings.falkordb_host}:{self.settings.falkordb_port}")
+
+
+def _node_id(node: Any) -> Any:
+    return getattr(node, "id", node)
+
+
+# ------------------------------------------------------------------------------------
+# Neo4j 5
+# ------------------------------------------------------------------------------------
+class Neo4jStore(GraphStore):
+    """Neo4j 5 through the official driver. Read-only runs use read transactions."""
+
+    backend = "neo4j"
+
+    def __init__(self, settings: Settings):
+        super().__init__(settings)
+        import neo4j
+
+        self._neo4j = neo4j
+        try:
+            self.driver = neo4j.GraphDatabase.driver(
+                settings.neo4j_uri, auth=(settings.neo4j_user, settings.neo4j_password))
+            self.driver.verify_connectivity()
+        except (neo4j.exceptions.ServiceUnavailable, neo4j.exceptions.AuthError, OSError,
+                ValueError) as exc:
+            raise StoreUnavailable(
+                f"cannot reach Neo4j at {settings.neo4j_uri} as {settings.neo4j_user!r}: {exc};"
+                " start it with `docker compose up -d neo4j` or check CXRKG_NEO4J_*"
+            ) from exc
+
+    def run(self, query: str, params: dict[str, Any] | None = None, *, read_only: bool = False,
+            timeout_ms: int | None = None, name: str | None = None) -> list[dict[str, Any]]:
+        neo4j = self._neo4j
+        timeout = timeout_ms / 1000 if timeout_ms else None
+
+        def work(tx: Any) -> list[dict[str, Any]]:
+            result = tx.run(query, params or {})
+            return [{k: self._convert(v) for k, v in record.items()} for record in result]
+
+        work = neo4j.unit_of_work(timeout=timeout)(work)
+        try:
+            with self.driver.session(database=self.settings.graph) as session:
+                if read_only:
+                    return session.execute_read(work)
+                return session.execute_write(work)
+        except neo4j.exceptions.ServiceUnavailable as exc:
+            raise StoreUnavailable(f"Neo4j at {self.settings.neo4j_uri} did not answer the "
+                                   f"{_label(name)}: {exc}") from exc
+        except neo4j.exceptions.Neo4jError as exc:
+            code = exc.code or ""
+            if read_only and ("AccessMode" in code or "ForbiddenOnReadOnly" in code
+                              or "read" in (exc.message or "").lower() and _WRITE_HINT.search(query)):
+                raise ReadOnlyViolation(
+                    f"the {_label(name)} writes to the graph, and read-only runs cannot write"
+                    f" (Neo4j refused it in a read transaction: {exc.message})") from exc
+            raise StoreError(f"Neo4j rejected the {_label(name)}: {exc.code}: {exc.message}") from exc
+
+    def _convert(self, value: Any) -> Any:
+        from neo4j.graph import Node, Path, Relationship
+
+        if isinstance(value, Node):
+            return GraphNode(value.element_id, tuple(value.labels), dict(value.items()))
+        if isinstance(value, Relationship):
+            return GraphRel(value.element_id, value.type, value.start_node.element_id,
+                            value.end_node.element_id, dict(value.items()))
+        if isinstance(value, Path):
+            return GraphPath(tuple(self._convert(n) for n in value.nodes),
+                             tuple(self._convert(r) for r in value.relationships))
+        if isinstance(value, list):
+            return [self._convert(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self._convert(v) for k, v in value.items()}
+        return value
+
+    def setup_schema(self) -> None:
+        text = (queries_root() / "schema" / "neo4j.cypher").read_text(encoding="utf-8")
+        for stmt in statements(text):
+            with self.driver.session(database=self.settings.graph) as session:
+                session.run(stmt).consume()
+
+    def clear(self) -> None:
+        while True:
+            rows = self.run("MATCH (n) WITH n LIMIT 10000 DETACH DELETE n RETURN count(*) AS c")
+            if not rows or rows[0]["c"] == 0:
+                break
+
+    def close(self) -> None:
+        self.driver.close()
+
+    def memory_bytes(self) -> int | None:
+        return None  # Neo4j reports store sizes through its own tooling
+
+    def describe(self) -> str:
+        return f"Neo4j database {self.settings.graph!r} at {self.settings.neo4j_uri}"
+
+
+def open_store(settings: Settings | None = None, *, autostart: bool = True,
+               schema: bool = True) -> GraphStore:
+    """The configured store, started (FalkorDB) and with its schema in place."""
+    settings = settings or get_settings()
+    store: GraphStore
+    if settings.backend == "neo4j":
+        store = Neo4jStore(settings)
+    else:
+        store = FalkorDBStore(settings, autostart=autostart)
+    if schema:
+        store.setup_schema()
+    return store
+
+
+def chunks(seq: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(seq), size):
+        yield seq[i:i + size]

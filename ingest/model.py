@@ -1,0 +1,378 @@
+"""The one internal model: `SceneGraph`, what every source yields and the loader writes.
+
+It follows the fields of MIMIC-Ext-CXR-QBA's `sxxxxxxxx.scene_graph.json` and
+`sxxxxxxxx.metadata.json`, plus what Chest ImaGenome adds (per-image objects with
+original-pixel boxes, attribute relations, comparison relations to the previous study,
+study order). Every model keeps unknown fields (`extra="allow"`), so nothing a source
+carries is dropped on the way into the graph.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+BBox = tuple[float, float, float, float]
+QualityValue = str | int | float | None
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    def extras(self) -> dict[str, Any]:
+        return dict(self.__pydantic_extra__ or {})
+
+
+class Sentence(_Model):
+    sent_id: str
+    section: str | None = None
+    section_type: str | None = None
+    sentence: str
+
+
+class RegionRef(_Model):
+    region: str
+    distances: list[Any] = Field(default_factory=list)
+
+
+class Localization(_Model):
+    """Boxes of one observation or region on one image, (x1, y1, x2, y2) in pixels."""
+
+    image_id: str
+    localization_reference_ids: list[str] = Field(default_factory=list)
+    bboxes: list[BBox] = Field(default_factory=list)
+    instance_mask_ids: list[str] = Field(default_factory=list)
+    missing_localization: list[str] = Field(default_factory=list)
+    is_fallback: bool = False
+    localization_quality: QualityValue = None
+
+    @field_validator("bboxes")
+    @classmethod
+    def _boxes_ordered(cls, boxes: list[BBox]) -> list[BBox]:
+        for box in boxes:
+            x1, y1, x2, y2 = box
+            if x2 < x1 or y2 < y1:
+                raise ValueError(f"box {list(box)} is not (x1, y1, x2, y2) with x1<=x2, y1<=y2")
+        return boxes
+
+
+class Observation(_Model):
+    obs_id: str
+    name: str = ""
+    summary_sentence: str | None = None
+    child_type: str | None = None
+    child_level: int = 0
+    regions: list[RegionRef] = Field(default_factory=list)
+    non_resolved_regions: list[str] = Field(default_factory=list)
+    laterality: str | None = None
+    default_regions: list[str] = Field(default_factory=list)
+    obs_entities: list[str] = Field(default_factory=list)
+    obs_entities_parents: list[str] = Field(default_factory=list)
+    non_resolved_obs_entities: list[str] = Field(default_factory=list)
+    obs_categories: list[str] = Field(default_factory=list)
+    obs_subcategories: list[str] = Field(default_factory=list)
+    probability: str | None = None
+    certainty: str | None = None
+    positiveness: str | None = None
+    modifiers: dict[str, list[str]] = Field(default_factory=dict)
+    changes: list[str] = Field(default_factory=list)
+    change_sentence: str | None = None
+    from_report: bool = True
+    obs_quality: dict[str, QualityValue] = Field(default_factory=dict)
+    localization: dict[str, Localization] = Field(default_factory=dict)
+
+    @field_validator("modifiers", mode="before")
+    @classmethod
+    def _modifier_lists(cls, value: Any) -> Any:
+        # QBA writes modifiers as {type: [values]}; accept a bare string or null too.
+        if isinstance(value, dict):
+            return {k: ([] if v is None else [v] if isinstance(v, str) else v)
+                    for k, v in value.items()}
+        if isinstance(value, list):  # the answer-style [[type, value], ...]
+            out: dict[str, list[str]] = {}
+            for pair in value:
+                out.setdefault(str(pair[0]), []).append(str(pair[1]))
+            return out
+        return value
+
+
+class Indication(_Model):
+    indication_summary: str | None = None
+    patient_info: str | None = None
+    indication: str | None = None
+    evaluation: str | None = None
+    associated_sentence_ids: list[str] = Field(default_factory=list)
+    associated_obs_ids: list[str] = Field(default_factory=list)
+    answer_for_indication: Observation | None = None
+
+
+class Region(_Model):
+    region: str
+    laterality: str | None = None
+    localization: dict[str, Localization] = Field(default_factory=dict)
+    region_localization_quality: QualityValue = None
+
+
+class LocatedAt(_Model):
+    region: str
+    observation_id: str
+    distances: list[Any] = Field(default_factory=list)
+    where_specified: str | None = None
+
+
+class ObsRelation(_Model):
+    parent_observation_id: str
+    child_observation_id: str
+    child_type: str | None = None
+
+
+class ObsSentRelation(_Model):
+    observation_id: str
+    sentence_id: str
+
+
+class RegionRegionRelation(_Model):
+    region: str
+    related_region: str
+    relation_type: str
+
+
+class Image(_Model):
+    """One image of the study (DICOM metadata where the source has it)."""
+
+    image_id: str
+    view_position: str | None = None
+    patient_orientation: str | None = None
+    width: int | None = None
+    height: int | None = None
+    path: str | None = None
+    localization_quality: QualityValue = None
+
+    @property
+    def is_frontal(self) -> bool:
+        return (self.view_position or "").upper() in {"PA", "AP", "AP AXIAL", "PA LLD", "AP LLD"}
+
+
+class ImageObject(_Model):
+    """A Chest ImaGenome object: an anatomical box on one image (224px and original pixels)."""
+
+    object_id: str
+    image_id: str
+    bbox_name: str
+    x1: float | None = None
+    y1: float | None = None
+    x2: float | None = None
+    y2: float | None = None
+    width: float | None = None
+    height: float | None = None
+    original_x1: float | None = None
+    original_y1: float | None = None
+    original_x2: float | None = None
+    original_y2: float | None = None
+    original_width: float | None = None
+    original_height: float | None = None
+    synsets: list[str] = Field(default_factory=list)
+    name: str | None = None
+
+
+class AttributeRelation(_Model):
+    """A Chest ImaGenome attribute entry: what the report says of one anatomical location."""
+
+    image_id: str
+    bbox_name: str
+    object_id: str | None = None
+    synsets: list[str] = Field(default_factory=list)
+    name: str | None = None
+    attributes: list[list[str]] = Field(default_factory=list)  # [["category|yes|label", ...], ...]
+    attributes_ids: list[list[str]] = Field(default_factory=list)
+    phrases: list[str] = Field(default_factory=list)
+    phrase_IDs: list[str] = Field(default_factory=list)
+    sections: list[str] = Field(default_factory=list)
+    comparison_cues: list[list[str]] = Field(default_factory=list)
+    temporal_cues: list[list[str]] = Field(default_factory=list)
+    severity_cues: list[list[str]] = Field(default_factory=list)
+    texture_cues: list[list[str]] = Field(default_factory=list)
+
+
+class ComparisonRelation(_Model):
+    """A Chest ImaGenome comparison of one anatomical location with the previous study."""
+
+    relationship_id: str
+    bbox_name: str
+    subject_id: str  # object_id on the current image
+    object_id: str  # object_id on the previous image
+    predicate: str | None = None
+    synsets: list[str] = Field(default_factory=list)
+    relationship_names: list[str] = Field(default_factory=list)  # "comparison|yes|improved"
+    relationship_contexts: list[float] = Field(default_factory=list)
+    phrase: str | None = None
+    attributes: list[str] = Field(default_factory=list)
+
+    @property
+    def previous_image_id(self) -> str:
+        return self.object_id.rsplit("_", 1)[0] if "_" in self.object_id else self.object_id
+
+    @property
+    def current_image_id(self) -> str:
+        return self.subject_id.rsplit("_", 1)[0] if "_" in self.subject_id else self.subject_id
+
+    @property
+    def changes(self) -> list[str]:
+        return [n.rsplit("|", 1)[-1] for n in self.relationship_names]
+
+
+class StudyMetadata(_Model):
+    """`sxxxxxxxx.metadata.json` / a study_metadata row (known columns named, rest kept)."""
+
+    split: str | None = None
+    procedure: str | None = None
+    num_observations: int | None = None
+    timestamp_since_first: float | None = None
+    timespan_since_prev: float | None = None
+    quality: dict[str, QualityValue] | None = None
+
+
+class SceneGraph(_Model):
+    patient_id: str
+    study_id: str
+    sentences: dict[str, Sentence] = Field(default_factory=dict)
+    top_level_obs_ids: list[str] = Field(default_factory=list)
+    observations: dict[str, Observation] = Field(default_factory=dict)
+    indication: Indication | None = None
+    regions: dict[str, Region] = Field(default_factory=dict)
+    located_at_relations: list[LocatedAt] = Field(default_factory=list)
+    obs_relations: list[ObsRelation] = Field(default_factory=list)
+    obs_sent_relations: list[ObsSentRelation] = Field(default_factory=list)
+    region_region_relations: list[RegionRegionRelation] = Field(default_factory=list)
+    study_quality: dict[str, QualityValue] = Field(default_factory=dict)
+    study_img_localization_quality: dict[str, QualityValue] = Field(default_factory=dict)
+
+    # Beyond the QBA scene graph: images, study metadata, longitudinal order, ImaGenome.
+    images: dict[str, Image] = Field(default_factory=dict)
+    metadata: StudyMetadata | None = None
+    split: str | None = None
+    study_order: int | None = None
+    study_datetime: str | None = None
+    gender: str | None = None
+    age_decile: str | None = None
+    reason_for_exam: str | None = None
+    image_objects: list[ImageObject] = Field(default_factory=list)
+    attribute_relations: list[AttributeRelation] = Field(default_factory=list)
+    comparison_relations: list[ComparisonRelation] = Field(default_factory=list)
+    source: str = Field("qba", description="qba, imagenome, padchest, reports, iu, ...")
+
+    @field_validator("patient_id", "study_id", mode="before")
+    @classmethod
+    def _id_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) else value
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> SceneGraph:
+        """Every relation must point at an observation, sentence or region of this study."""
+        obs = set(self.observations)
+        if self.indication and self.indication.answer_for_indication:
+            obs.add(self.indication.answer_for_indication.obs_id)
+        for key, o in self.observations.items():
+            if key != o.obs_id:
+                raise ValueError(f"observations.{key}: its obs_id is {o.obs_id!r}")
+        for key, s in self.sentences.items():
+            if key != s.sent_id:
+                raise ValueError(f"sentences.{key}: its sent_id is {s.sent_id!r}")
+        for key, r in self.regions.items():
+            if key != r.region:
+                raise ValueError(f"regions.{key}: its region is {r.region!r}")
+        for i, oid in enumerate(self.top_level_obs_ids):
+            if oid not in obs:
+                raise ValueError(f"top_level_obs_ids[{i}]: unknown observation {oid!r}")
+        for i, rel in enumerate(self.located_at_relations):
+            if rel.observation_id not in obs:
+                raise ValueError(f"located_at_relations[{i}].observation_id: unknown observation"
+                                 f" {rel.observation_id!r}")
+            if rel.region not in self.regions:
+                raise ValueError(f"located_at_relations[{i}].region: unknown region {rel.region!r}")
+        for i, rel in enumerate(self.obs_relations):
+            for fld in ("parent_observation_id", "child_observation_id"):
+                if getattr(rel, fld) not in obs:
+                    raise ValueError(f"obs_relations[{i}].{fld}: unknown observation"
+                                     f" {getattr(rel, fld)!r}")
+        for i, rel in enumerate(self.obs_sent_relations):
+            if rel.observation_id not in obs:
+                raise ValueError(f"obs_sent_relations[{i}].observation_id: unknown observation"
+                                 f" {rel.observation_id!r}")
+            if rel.sentence_id not in self.sentences:
+                raise ValueError(f"obs_sent_relations[{i}].sentence_id: unknown sentence"
+                                 f" {rel.sentence_id!r}")
+        for i, rel in enumerate(self.region_region_relations):
+            for fld in ("region", "related_region"):
+                if getattr(rel, fld) not in self.regions:
+                    raise ValueError(f"region_region_relations[{i}].{fld}: unknown region"
+                                     f" {getattr(rel, fld)!r}")
+        if self.indication:
+            for i, sid in enumerate(self.indication.associated_sentence_ids):
+                if sid not in self.sentences:
+                    raise ValueError(f"indication.associated_sentence_ids[{i}]: unknown sentence {sid!r}")
+            for i, oid in enumerate(self.indication.associated_obs_ids):
+                if oid not in obs:
+                    raise ValueError(f"indication.associated_obs_ids[{i}]: unknown observation {oid!r}")
+        return self
+
+    # -- helpers every consumer wants ----------------------------------------------------
+    def all_observations(self) -> dict[str, Observation]:
+        """Observations including the indication's answer observation (OIND)."""
+        out = dict(self.observations)
+        if self.indication and self.indication.answer_for_indication:
+            oind = self.indication.answer_for_indication
+            out[oind.obs_id] = oind
+        return out
+
+    def content_hash(self) -> str:
+        """A stable hash of everything in the scene graph (idempotent re-ingest)."""
+        payload = json.dumps(self.model_dump(mode="json", exclude_none=False), sort_keys=True,
+                             separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:24]
+
+    def to_qba_json(self) -> dict[str, Any]:
+        """The QBA `scene_graph.json` form (drops cxrkg's additions that are empty)."""
+        data = self.model_dump(mode="json")
+        for key in ("images", "image_objects", "attribute_relations", "comparison_relations"):
+            if not data.get(key):
+                data.pop(key, None)
+        for key in ("metadata", "split", "study_order", "study_datetime", "gender", "age_decile",
+                    "reason_for_exam"):
+            if data.get(key) is None:
+                data.pop(key, None)
+        return data
+
+
+class Rejected(BaseModel):
+    """A study a source could not turn into a SceneGraph, and why."""
+
+    file: str
+    study_id: str | None = None
+    field: str | None = None
+    reason: str
+
+    def describe(self) -> str:
+        where = self.file
+        if self.study_id:
+            where += f" (study {self.study_id})"
+        if self.field:
+            where += f", field {self.field}"
+        return f"{where}: {self.reason}"
+
+
+def validation_rejection(exc: ValidationError, file: str, study_id: str | None) -> Rejected:
+    """Turn a pydantic error into one `Rejected` naming the first failing field."""
+    first = exc.errors()[0]
+    loc = ".".join(str(p) for p in first.get("loc", ()))
+    msg = first.get("msg", str(exc))
+    more = len(exc.errors()) - 1
+    if more:
+        msg += f" (and {more} more problem{'s' if more > 1 else ''})"
+    return Rejected(file=file, study_id=study_id, field=loc or None, reason=msg)
+
+
+Positiveness = Literal["pos", "neg"]
