@@ -1,0 +1,66 @@
+"""Shared fixtures: a real embedded FalkorDB per test session, on a free port, in a temp home."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from cxrkg.config import Settings, reset_settings  # noqa: E402
+from cxrkg.cypher.store import FalkorDBStore, GraphStore  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def cxrkg_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cxrkg_home")
+
+
+@pytest.fixture(scope="session")
+def settings(cxrkg_home: Path) -> Iterator[Settings]:
+    """Settings pointing at this session's own home and port; also exported to the env
+    so that code reading `get_settings()` (the CLI, the app) sees the same store."""
+    port = free_port()
+    env = {"CXRKG_HOME": str(cxrkg_home), "CXRKG_FALKORDB_PORT": str(port),
+           "CXRKG_BACKEND": "falkordb", "CXRKG_GRAPH": "cxrkg_test"}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    reset_settings()
+    yield Settings()
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    reset_settings()
+
+
+@pytest.fixture(scope="session")
+def session_store(settings: Settings) -> Iterator[GraphStore]:
+    store = FalkorDBStore(settings)
+    store.setup_schema()
+    yield store
+    store.server.stop()
+    store.close()
+
+
+@pytest.fixture()
+def store(session_store: GraphStore) -> GraphStore:
+    """The session's store, emptied and with its schema, for one test."""
+    session_store.clear()
+    session_store.setup_schema()
+    return session_store
