@@ -318,6 +318,11 @@ def _node_id(node: Any) -> Any:
 # ------------------------------------------------------------------------------------
 # Neo4j 5
 # ------------------------------------------------------------------------------------
+# URI schemes of the Neo4j driver's Bolt transport (its HTTP transport is a preview that
+# needs extra packages, so cxrkg does not offer it).
+_BOLT_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
+
+
 class Neo4jStore(GraphStore):
     """Neo4j 5 through the official driver. Read-only runs use read transactions."""
 
@@ -328,12 +333,21 @@ class Neo4jStore(GraphStore):
         import neo4j
 
         self._neo4j = neo4j
+        scheme = settings.neo4j_uri.split("://", 1)[0] if "://" in settings.neo4j_uri else ""
+        if scheme not in _BOLT_SCHEMES:
+            raise StoreError(
+                f"CXRKG_NEO4J_URI {settings.neo4j_uri!r} is not a Bolt URI; cxrkg talks to Neo4j"
+                f" over Bolt: use bolt://host:7687 (or {', '.join(s + '://' for s in _BOLT_SCHEMES[1:])})")
         try:
             self.driver = neo4j.GraphDatabase.driver(
                 settings.neo4j_uri, auth=(settings.neo4j_user, settings.neo4j_password))
+        except (neo4j.exceptions.ConfigurationError, ValueError) as exc:
+            raise StoreError(f"CXRKG_NEO4J_URI {settings.neo4j_uri!r} is not usable: {exc}") from exc
+        try:
             self.driver.verify_connectivity()
         except (neo4j.exceptions.ServiceUnavailable, neo4j.exceptions.AuthError, OSError,
                 ValueError) as exc:
+            self.driver.close()
             raise StoreUnavailable(
                 f"cannot reach Neo4j at {settings.neo4j_uri} as {settings.neo4j_user!r}: {exc};"
                 " start it with `docker compose up -d neo4j` or check CXRKG_NEO4J_*"
@@ -364,30 +378,48 @@ class Neo4jStore(GraphStore):
                 raise ReadOnlyViolation(
                     f"the {_label(name)} writes to the graph, and read-only runs cannot write"
                     f" (Neo4j refused it in a read transaction: {exc.message})") from exc
-            raise StoreError(f"Neo4j rejected the {_label(name)}: {exc.code}: {exc.message}") from exc
+            raise StoreError(f"Neo4j rejected the {_label(name)}: {exc.code}: {exc.message}"
+                             f"{self._hint(code)}") from exc
 
-    def _convert(self, value: Any) -> Any:
+    def _hint(self, code: str) -> str:
+        if code.endswith("DatabaseNotFound"):
+            return (f"; there is no database {self.settings.graph!r}: set CXRKG_GRAPH=neo4j"
+                    " (Neo4j Community Edition has only the `neo4j` database) or create it")
+        return ""
+
+    @staticmethod
+    def _convert(value: Any) -> Any:
+        """A driver value as plain Python, with graph values as GraphNode/GraphRel/GraphPath."""
         from neo4j.graph import Node, Path, Relationship
 
+        convert = Neo4jStore._convert
         if isinstance(value, Node):
-            return GraphNode(value.element_id, tuple(value.labels), dict(value.items()))
+            return GraphNode(value.element_id, tuple(sorted(value.labels)), dict(value.items()))
         if isinstance(value, Relationship):
             return GraphRel(value.element_id, value.type, value.start_node.element_id,
                             value.end_node.element_id, dict(value.items()))
         if isinstance(value, Path):
-            return GraphPath(tuple(self._convert(n) for n in value.nodes),
-                             tuple(self._convert(r) for r in value.relationships))
+            return GraphPath(tuple(convert(n) for n in value.nodes),
+                             tuple(convert(r) for r in value.relationships))
         if isinstance(value, list):
-            return [self._convert(v) for v in value]
+            return [convert(v) for v in value]
         if isinstance(value, dict):
-            return {k: self._convert(v) for k, v in value.items()}
+            return {k: convert(v) for k, v in value.items()}
         return value
 
     def setup_schema(self) -> None:
+        neo4j = self._neo4j
         text = (queries_root() / "schema" / "neo4j.cypher").read_text(encoding="utf-8")
         for stmt in statements(text):
-            with self.driver.session(database=self.settings.graph) as session:
-                session.run(stmt).consume()
+            try:
+                with self.driver.session(database=self.settings.graph) as session:
+                    session.run(stmt).consume()
+            except neo4j.exceptions.ServiceUnavailable as exc:
+                raise StoreUnavailable(f"Neo4j at {self.settings.neo4j_uri} did not answer the"
+                                       f" schema statement {stmt!r}: {exc}") from exc
+            except neo4j.exceptions.Neo4jError as exc:
+                raise StoreError(f"Neo4j rejected schema statement {stmt!r}: {exc.code}:"
+                                 f" {exc.message}{self._hint(exc.code or '')}") from exc
 
     def clear(self) -> None:
         while True:
