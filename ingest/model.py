@@ -13,7 +13,15 @@ import hashlib
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 BBox = tuple[float, float, float, float]
 QualityValue = str | int | float | None
@@ -263,6 +271,16 @@ class SceneGraph(_Model):
     attribute_relations: list[AttributeRelation] = Field(default_factory=list)
     comparison_relations: list[ComparisonRelation] = Field(default_factory=list)
     source: str = Field("qba", description="qba, imagenome, padchest, reports, iu, ...")
+    _origin: str | None = PrivateAttr(None)
+
+    @property
+    def origin(self) -> str | None:
+        """The file (or zip member) this scene graph was read from, for messages."""
+        return self._origin
+
+    def with_origin(self, origin: str) -> SceneGraph:
+        self._origin = origin
+        return self
 
     @field_validator("patient_id", "study_id", mode="before")
     @classmethod
@@ -345,6 +363,10 @@ class SceneGraph(_Model):
             if data.get(key) is None:
                 data.pop(key, None)
         return data
+
+
+class IngestError(RuntimeError):
+    """An input cannot be read at all (missing path, broken zip), or --strict met a bad study."""
 
 
 class Rejected(BaseModel):

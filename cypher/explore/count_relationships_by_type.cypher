@@ -1,0 +1,4 @@
+// Returns how many relationships there are of each type
+MATCH ()-[r]->()
+RETURN type(r) AS type, count(*) AS n
+ORDER BY n DESC, type

@@ -1,0 +1,5 @@
+// Removes the NEXT_STUDY chain of the given patients before it is rebuilt
+// $patient_ids: patients whose studies changed
+UNWIND $patient_ids AS pid
+MATCH (:Patient {patient_id: pid})-[:HAS_STUDY]->(:Study)-[r:NEXT_STUDY]->(:Study)
+DELETE r

@@ -1,0 +1,136 @@
+// Writes a batch of studies whole: clears the subgraphs of $delete_ids, then creates every node and edge of the batch in one statement, so a batch is written entirely or not at all
+// $delete_ids: study ids whose old subgraph is replaced
+// $studies: rows {patient_id, study_id, props}
+// $images: rows {study_id, image_id, props}
+// $sentences: rows {study_id, props}
+// $observations: rows {study_id, props} (report observations)
+// $indications: rows {study_id, props, answer} (answer: the OIND observation's props or null)
+// $regions: rows {study_id, props}
+// $children: rows {parent, child, child_type} (observation keys)
+// $obs_sent: rows {obs, sent} (keys)
+// $located_at: rows {obs, region, props}
+// $sub_region_of: rows {from, to} (region keys)
+// $left_of: rows {from, to}
+// $right_of: rows {from, to}
+// $other_region_rels: rows {from, to, relation_type}
+// $obs_loc: rows {key, image_id, props}
+// $region_loc: rows {key, image_id, props}
+// $ind_sent: rows {study_id, sent}
+// $ind_obs: rows {study_id, obs}
+// $entity_links: rows {key, name}
+// $anatomy_links: rows {key, name}
+UNWIND $delete_ids AS did
+MATCH (:Study {study_id: did})-[:HAS_INDICATION]->(:Indication)-[:ANSWERED_BY]->(x)
+DETACH DELETE x
+WITH count(*) AS _
+UNWIND $delete_ids AS did
+MATCH (:Study {study_id: did})-[:HAS_QUESTION]->(:Question)-[*1..8]->(x:Answer)
+DETACH DELETE x
+WITH count(*) AS _
+UNWIND $delete_ids AS did
+MATCH (:Study {study_id: did})-[r]->(x)
+WHERE type(r) IN ['HAS_OBSERVATION', 'HAS_SENTENCE', 'HAS_REGION', 'HAS_IMAGE', 'HAS_INDICATION', 'HAS_QUESTION']
+DETACH DELETE x
+WITH count(*) AS _
+UNWIND $studies AS row
+MERGE (p:Patient {patient_id: row.patient_id})
+MERGE (s:Study {study_id: row.study_id})
+SET s = row.props
+MERGE (p)-[:HAS_STUDY]->(s)
+WITH count(*) AS _
+UNWIND $images AS row
+MATCH (s:Study {study_id: row.study_id})
+CREATE (s)-[:HAS_IMAGE]->(i:Image)
+SET i = row.props
+WITH count(*) AS _
+UNWIND $sentences AS row
+MATCH (s:Study {study_id: row.study_id})
+CREATE (s)-[:HAS_SENTENCE]->(n:Sentence)
+SET n = row.props
+WITH count(*) AS _
+UNWIND $observations AS row
+MATCH (s:Study {study_id: row.study_id})
+CREATE (s)-[:HAS_OBSERVATION]->(o:Observation)
+SET o = row.props
+WITH count(*) AS _
+UNWIND $regions AS row
+MATCH (s:Study {study_id: row.study_id})
+CREATE (s)-[:HAS_REGION]->(r:StudyRegion)
+SET r = row.props
+WITH count(*) AS _
+UNWIND $indications AS row
+MATCH (s:Study {study_id: row.study_id})
+CREATE (s)-[:HAS_INDICATION]->(i:Indication)
+SET i = row.props
+WITH i, row
+WHERE row.answer IS NOT NULL
+CREATE (i)-[:ANSWERED_BY]->(o:Observation)
+SET o = row.answer
+WITH count(*) AS _
+UNWIND $children AS row
+MATCH (a:Observation {key: row.parent})
+MATCH (b:Observation {key: row.child})
+CREATE (a)-[:HAS_CHILD {child_type: row.child_type, order: row.order}]->(b)
+WITH count(*) AS _
+UNWIND $obs_sent AS row
+MATCH (o:Observation {key: row.obs})
+MATCH (n:Sentence {key: row.sent})
+CREATE (o)-[:FROM_SENTENCE {order: row.order}]->(n)
+WITH count(*) AS _
+UNWIND $located_at AS row
+MATCH (o:Observation {key: row.obs})
+MATCH (r:StudyRegion {key: row.region})
+CREATE (o)-[e:LOCATED_AT]->(r)
+SET e = row.props
+WITH count(*) AS _
+UNWIND $sub_region_of AS row
+MATCH (a:StudyRegion {key: row.from})
+MATCH (b:StudyRegion {key: row.to})
+CREATE (a)-[:SUB_REGION_OF {order: row.order}]->(b)
+WITH count(*) AS _
+UNWIND $left_of AS row
+MATCH (a:StudyRegion {key: row.from})
+MATCH (b:StudyRegion {key: row.to})
+CREATE (a)-[:LEFT_OF {order: row.order}]->(b)
+WITH count(*) AS _
+UNWIND $right_of AS row
+MATCH (a:StudyRegion {key: row.from})
+MATCH (b:StudyRegion {key: row.to})
+CREATE (a)-[:RIGHT_OF {order: row.order}]->(b)
+WITH count(*) AS _
+UNWIND $other_region_rels AS row
+MATCH (a:StudyRegion {key: row.from})
+MATCH (b:StudyRegion {key: row.to})
+CREATE (a)-[:REGION_RELATION {relation_type: row.relation_type, order: row.order}]->(b)
+WITH count(*) AS _
+UNWIND $obs_loc AS row
+MATCH (o:Observation {key: row.key})
+MATCH (i:Image {image_id: row.image_id})
+CREATE (o)-[e:LOCALIZED_IN]->(i)
+SET e = row.props
+WITH count(*) AS _
+UNWIND $region_loc AS row
+MATCH (r:StudyRegion {key: row.key})
+MATCH (i:Image {image_id: row.image_id})
+CREATE (r)-[e:LOCALIZED_IN]->(i)
+SET e = row.props
+WITH count(*) AS _
+UNWIND $ind_sent AS row
+MATCH (:Study {study_id: row.study_id})-[:HAS_INDICATION]->(i:Indication)
+MATCH (n:Sentence {key: row.sent})
+CREATE (i)-[:ASSOCIATED_SENTENCE]->(n)
+WITH count(*) AS _
+UNWIND $ind_obs AS row
+MATCH (:Study {study_id: row.study_id})-[:HAS_INDICATION]->(i:Indication)
+MATCH (o:Observation {key: row.obs})
+CREATE (i)-[:ASSOCIATED_OBSERVATION]->(o)
+WITH count(*) AS _
+UNWIND $entity_links AS row
+MATCH (o:Observation {key: row.key})
+MATCH (f:Finding {name: row.name})
+CREATE (o)-[:HAS_ENTITY]->(f)
+WITH count(*) AS _
+UNWIND $anatomy_links AS row
+MATCH (r:StudyRegion {key: row.key})
+MATCH (a:Anatomy {name: row.name})
+CREATE (r)-[:IS_A]->(a)

@@ -1,0 +1,233 @@
+"""The loader: SceneGraphs into the graph store, batched, idempotent, each study whole or not at all.
+
+    report = ingest_qba(store, "scene_data.zip")
+    report = load_scene_graphs(store, my_scene_graphs)
+    print(report.summary())
+
+A study whose content hash is already in the graph is skipped ("unchanged"); a changed
+study has its old subgraph replaced in the same statement that writes the new one.
+A batch that fails is retried study by study, so one bad study is rejected with the
+database's reason and the rest still load.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from cxrkg.cypher.queries import load_query
+from cxrkg.cypher.store import GraphStore, StoreError, StoreUnavailable
+from cxrkg.ingest.graph_rows import merge_rows, study_rows
+from cxrkg.ingest.model import IngestError, Rejected, SceneGraph
+
+__all__ = ["IngestError", "IngestReport", "load_scene_graphs", "ingest_qba", "ingest_imagenome"]
+
+
+@dataclass
+class IngestReport:
+    loaded: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    seconds: float = 0.0
+    source: str = ""
+
+    @property
+    def total(self) -> int:
+        return len(self.loaded) + len(self.unchanged) + len(self.rejected)
+
+    def summary(self) -> str:
+        rate = len(self.loaded) / self.seconds if self.seconds > 0 else 0.0
+        lines = [
+            f"{self.source + ': ' if self.source else ''}{len(self.loaded):,} studies loaded,"
+            f" {len(self.unchanged):,} unchanged, {len(self.rejected):,} rejected"
+            f" in {self.seconds:.1f}s ({rate:,.0f} studies/s)"
+        ]
+        if self.rejected:
+            reasons = Counter(r.reason.split(":")[0] for r in self.rejected)
+            lines.append("rejected:")
+            lines += [f"  - {r.describe()}" for r in self.rejected[:50]]
+            if len(self.rejected) > 50:
+                lines.append(f"  ... and {len(self.rejected) - 50:,} more; by reason: "
+                             + ", ".join(f"{k} ({v})" for k, v in reasons.most_common(5)))
+        return "\n".join(lines)
+
+
+def load_scene_graphs(
+    store: GraphStore,
+    items: Iterable[SceneGraph | Rejected],
+    *,
+    strict: bool = False,
+    progress: bool = True,
+    limit: int | None = None,
+    batch_size: int | None = None,
+    total: int | None = None,
+    source: str = "",
+) -> IngestReport:
+    """Write scene graphs into the store and report what was loaded, unchanged or rejected."""
+    report = IngestReport(source=source)
+    size = batch_size or store.settings.batch_size
+    started = time.perf_counter()
+    patients: set[str] = set()
+    bar = tqdm(total=min(total, limit) if total and limit else (limit or total), unit="study",
+               desc=f"ingest {source}".strip(), disable=not progress, leave=False)
+    batch: list[SceneGraph] = []
+    try:
+        for item in _limited(items, limit):
+            if isinstance(item, Rejected):
+                if strict:
+                    raise IngestError(f"rejected {item.describe()} (--strict stops at the first)")
+                report.rejected.append(item)
+                bar.update(1)
+                continue
+            batch.append(item)
+            if len(batch) >= size:
+                _write_batch(store, batch, report, patients, strict)
+                bar.update(len(batch))
+                batch = []
+        if batch:
+            _write_batch(store, batch, report, patients, strict)
+            bar.update(len(batch))
+        if patients:
+            link_patients(store, sorted(patients))
+        if report.loaded:
+            store.bump_version()
+    except StoreUnavailable as exc:
+        raise IngestError(
+            f"the graph store stopped answering after {len(report.loaded):,} studies were"
+            f" loaded ({exc}); what was loaded is kept: rerun the same command to finish"
+        ) from exc
+    finally:
+        bar.close()
+        report.seconds = time.perf_counter() - started
+    return report
+
+
+def _limited(items: Iterable[SceneGraph | Rejected], limit: int | None
+             ) -> Iterator[SceneGraph | Rejected]:
+    for i, item in enumerate(items):
+        if limit is not None and i >= limit:
+            return
+        yield item
+
+
+def _write_batch(store: GraphStore, batch: list[SceneGraph], report: IngestReport,
+                 patients: set[str], strict: bool) -> None:
+    # A study id seen twice in one batch: the later one wins, as a re-ingest would.
+    unique = list({sg.study_id: sg for sg in batch}.values())
+    hashes = {r["study_id"]: r["content_hash"] for r in store.run_named(
+        "load/study_hashes", {"study_ids": [sg.study_id for sg in unique]})}
+    todo: list[tuple[SceneGraph, dict[str, list[dict[str, Any]]]]] = []
+    for sg in unique:
+        if hashes.get(sg.study_id) == sg.content_hash():
+            report.unchanged.append(sg.study_id)
+            continue
+        try:
+            todo.append((sg, study_rows(sg)))
+        except (ValueError, TypeError) as exc:  # a value no graph property can hold
+            _reject(report, sg, f"cannot be written: {exc}", strict)
+    if not todo:
+        return
+    try:
+        _write(store, todo, hashes)
+    except StoreUnavailable:
+        raise
+    except StoreError:
+        if len(todo) == 1:
+            sg = todo[0][0]
+            _reject(report, sg, _explain_failure(store, sg), strict)
+            return
+        for one in todo:  # find the bad study; the others still load
+            try:
+                _write(store, [one], hashes)
+            except StoreUnavailable:
+                raise
+            except StoreError:
+                _reject(report, one[0], _explain_failure(store, one[0]), strict)
+                continue
+            report.loaded.append(one[0].study_id)
+            patients.add(one[0].patient_id)
+        return
+    report.loaded += [sg.study_id for sg, _ in todo]
+    patients.update(sg.patient_id for sg, _ in todo)
+
+
+def _write(store: GraphStore, todo: list[tuple[SceneGraph, dict[str, list[dict[str, Any]]]]],
+           hashes: dict[str, str]) -> None:
+    params: dict[str, Any] = merge_rows([rows for _, rows in todo])
+    params["delete_ids"] = [sg.study_id for sg, _ in todo if sg.study_id in hashes]
+    store.run_named("load/write_studies", params)
+
+
+def _explain_failure(store: GraphStore, sg: SceneGraph) -> str:
+    """Say which image ids clash with another study, else pass the database's reason on."""
+    image_ids = sorted(set(sg.images) | {i for o in sg.all_observations().values()
+                                         for i in o.localization})
+    owners = store.run("UNWIND $ids AS iid MATCH (s:Study)-[:HAS_IMAGE]->(i:Image {image_id: iid}) "
+                       "WHERE s.study_id <> $sid RETURN i.image_id AS image_id, s.study_id AS owner",
+                       {"ids": image_ids, "sid": sg.study_id}, read_only=True)
+    if owners:
+        clash = ", ".join(f"{r['image_id']} (study {r['owner']})" for r in owners[:3])
+        return f"image id already belongs to another study: {clash}"
+    try:
+        _write(store, [(sg, study_rows(sg))], {})
+    except StoreError as exc:
+        return f"the graph store refused it: {exc}"
+    return "the graph store refused it"  # pragma: no cover - it wrote on the second try
+
+
+def _reject(report: IngestReport, sg: SceneGraph, reason: str, strict: bool) -> None:
+    rejected = Rejected(file=sg.origin or "?", study_id=sg.study_id, reason=reason)
+    if strict:
+        raise IngestError(f"rejected {rejected.describe()} (--strict stops at the first)")
+    report.rejected.append(rejected)
+
+
+def link_patients(store: GraphStore, patient_ids: list[str]) -> None:
+    """Rebuild NEXT_STUDY chains and ImaGenome comparison edges of these patients."""
+    store.run_named("load/unlink_next_study", {"patient_ids": patient_ids})
+    store.run_named("load/link_next_study", {"patient_ids": patient_ids})
+    rows = []
+    for rec in store.run_named("load/patient_comparisons", {"patient_ids": patient_ids}):
+        data = json.loads(rec["imagenome_json"])
+        for comp in data.get("comparison_relations", []):
+            changes = [n.rsplit("|", 1)[-1] for n in comp.get("relationship_names", [])]
+            rows.append({
+                "key": f"{rec['study_id']}/{comp['bbox_name']}",
+                "prev_image_id": comp["object_id"].rsplit("_", 1)[0],
+                "bbox_name": comp["bbox_name"],
+                "relationship_id": comp["relationship_id"],
+                "props": {k: v for k, v in {
+                    "relationship_names": comp.get("relationship_names", []),
+                    "changes": changes,
+                    "predicate": comp.get("predicate"),
+                    "phrase": comp.get("phrase"),
+                    "attributes": comp.get("attributes", []),
+                    "synsets": comp.get("synsets", []),
+                }.items() if v is not None},
+            })
+    if rows:
+        store.write_batches(load_query("load/link_comparisons"), rows)
+
+
+# -- sources wired to the loader --------------------------------------------------------
+def ingest_qba(store: GraphStore, path: str | Path, **kwargs: Any) -> IngestReport:
+    """Load a QBA scene-graph tree or `scene_data.zip`."""
+    from cxrkg.ingest.sources import qba
+
+    source = qba.QBASource(Path(path))
+    return load_scene_graphs(store, source, total=source.count(), source="qba", **kwargs)
+
+
+def ingest_imagenome(store: GraphStore, path: str | Path, **kwargs: Any) -> IngestReport:
+    """Load a folder of Chest ImaGenome `*_SceneGraph.json` files."""
+    from cxrkg.ingest.sources import imagenome
+
+    source = imagenome.ImaGenomeSource(Path(path))
+    return load_scene_graphs(store, source, total=source.count(), source="imagenome", **kwargs)
