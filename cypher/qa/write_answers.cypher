@@ -1,0 +1,14 @@
+// Creates one Answer per row under its question (top level) or parent answer, linked to the observation it was made from; returns how many were written.
+// $rows: [{question_id, answer_id, parent_answer_id, obs_key, props}], parents before children
+UNWIND $rows AS r
+MATCH (q:Question {question_id: r.question_id})
+MERGE (a:Answer {answer_id: r.answer_id})
+SET a += r.props
+WITH r, q, a
+OPTIONAL MATCH (p:Answer {answer_id: coalesce(r.parent_answer_id, '')})
+FOREACH (_ IN CASE WHEN p IS NULL THEN [1] ELSE [] END | MERGE (q)-[:HAS_ANSWER]->(a))
+FOREACH (_ IN CASE WHEN p IS NULL THEN [] ELSE [1] END | MERGE (p)-[:SUB_ANSWER]->(a))
+WITH r, a
+OPTIONAL MATCH (o:Observation {key: coalesce(r.obs_key, '')})
+FOREACH (_ IN CASE WHEN o IS NULL THEN [] ELSE [1] END | MERGE (a)-[:FROM_OBSERVATION]->(o))
+RETURN count(a) AS written

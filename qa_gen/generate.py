@@ -1,0 +1,240 @@
+"""The library entry of QA generation: Cypher per question family over batches of studies,
+answers assembled in Python, graded, exported in the QBA layout and optionally written back."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cxrkg.cypher.store import GraphStore, open_store
+from cxrkg.qa_gen import families
+from cxrkg.qa_gen.answers import walk
+from cxrkg.qa_gen.grading import grade_question
+from cxrkg.qa_gen.sampling import SamplingWeights, read_weights, study_rng, study_targets
+from cxrkg.qa_gen.study_data import StudyData, read_studies
+from tqdm import tqdm
+
+DEVICE_CATEGORIES = ["DEVICE"]
+# Ontology categories (ontology/authoring/findings.txt) that scope B12-B16.
+ACQUISITION_CATEGORIES = ["TECHNICAL_ASSESSMENT"]
+ARTIFACT_ENTITIES = ["artifact"]
+BATCH_SIZE = 200
+
+
+@dataclass
+class StudyQA:
+    study: StudyData
+    questions: list[dict[str, Any]]
+
+
+@dataclass
+class QAReport:
+    studies: int = 0
+    questions: int = 0
+    answers: int = 0
+    missing: list[str] = field(default_factory=list)
+    by_type: Counter[str] = field(default_factory=Counter)
+    by_grade: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+    out_dir: Path | None = None
+    written_to_graph: int = 0
+
+    def summary(self) -> str:
+        rate = self.questions / self.seconds if self.seconds else 0.0
+        lines = [f"QA generation: {self.studies:,} studies, {self.questions:,} questions,"
+                 f" {self.answers:,} answers in {self.seconds:.1f}s ({rate:,.0f} QA pairs/s)"]
+        if self.out_dir:
+            lines.append(f"  written to {self.out_dir}")
+        if self.written_to_graph:
+            lines.append(f"  {self.written_to_graph:,} questions stored in the graph")
+        if self.missing:
+            lines.append(f"  skipped {len(self.missing):,} study ids not in the graph: "
+                         + ", ".join(self.missing[:10]) + (" ..." if len(self.missing) > 10 else ""))
+        lines.append("  per type: " + ", ".join(f"{k} {v:,}" for k, v in sorted(self.by_type.items())))
+        lines.append("  per grade: " + ", ".join(f"{k} {v:,}" for k, v in sorted(self.by_grade.items())))
+        return "\n".join(lines)
+
+
+def _hash(*parts: Any) -> str:
+    text = "\x1f".join(json.dumps(p, sort_keys=True, ensure_ascii=False) for p in parts)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _finalize(sd: StudyData, questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Deterministic ids, obs_ids, report/template flags and grades."""
+    seen: Counter[str] = Counter()
+    for q in questions:
+        key = (q["question_type"], json.dumps(q["variables"], sort_keys=True))
+        index = seen[key[0] + key[1]]
+        seen[key[0] + key[1]] += 1
+        q["question_id"] = _hash(sd.study_id, q["question_type"], q["variables"], index)
+        answers = walk(q["answers"])
+        for i, ans in enumerate(answers):
+            ans["answer_id"] = _hash(q["question_id"], i)
+        q["obs_ids"] = list(dict.fromkeys(a["_obs_id"] for a in answers
+                                          if a["_obs_id"] and a["_study_id"] == sd.study_id))
+        q["contains_report_answers"] = any(a["from_report"] for a in answers)
+        q["contains_template_answers"] = any(not a["from_report"] for a in answers)
+        grade_question(q, sd.quality)
+    return questions
+
+
+def study_questions(sd: StudyData, rows: dict[str, list[dict[str, Any]]], seed: int,
+                    previous: StudyData | None = None) -> list[dict[str, Any]]:
+    """All questions of one study from its family rows (the order of the seed's table)."""
+    rng = study_rng(seed, sd.study_id, "wording")
+    out: list[dict[str, Any]] = []
+    for row in rows.get("a", []):
+        out += families.indication_questions(sd, row, rng)
+    out += families.abnormal_questions(sd, rows.get("b", []), rng)
+    out += families.region_questions(sd, rows.get("c", []), rng)
+    out += families.finding_questions(sd, rows.get("d", []), rng)
+    out += families.longitudinal_questions(sd, rows.get("e", []), previous, rng)
+    return _finalize(sd, out)
+
+
+def generate_batch(store: GraphStore, study_ids: Sequence[str], seed: int = 0,
+                   weights: SamplingWeights | None = None) -> list[StudyQA]:
+    """Questions for one batch of studies: one run of each family's query for the batch."""
+    ids = list(study_ids)
+    weights = weights if weights is not None else read_weights(store)
+    studies = read_studies(store, ids)
+    present = [sid for sid in ids if sid in studies]
+    if not present:
+        return []
+    params = {"study_ids": present, "device_categories": DEVICE_CATEGORIES,
+              "acquisition_categories": ACQUISITION_CATEGORIES,
+              "artifact_entities": ARTIFACT_ENTITIES}
+    targets = {row["study_id"]: study_targets(row, weights, seed)
+               for row in store.run_named("qa/mentions", {"study_ids": present}, read_only=True)}
+    rows: dict[str, dict[str, list[dict[str, Any]]]] = {sid: {} for sid in present}
+
+    def collect(family: str, query: str, extra: dict[str, Any] | None = None) -> None:
+        q = load_params(query, {**params, **(extra or {})})
+        for row in store.run_named(query, q, read_only=True):
+            rows[row["study_id"]].setdefault(family, []).append(row)
+
+    collect("a", "qa/a_indication")
+    collect("b", "qa/b_abnormal")
+    collect("c", "qa/c_region", {"targets": {s: t.regions for s, t in targets.items()}})
+    collect("d", "qa/d_finding", {"targets": {s: t.findings for s, t in targets.items()}})
+    collect("e", "qa/e_longitudinal")
+    prev_ids = sorted({studies[s].previous_study_id for s in present
+                       if rows[s].get("e") and studies[s].previous_study_id})
+    previous = read_studies(store, prev_ids) if prev_ids else {}
+    out = []
+    for sid in present:
+        sd = studies[sid]
+        prev = previous.get(sd.previous_study_id or "")
+        out.append(StudyQA(sd, study_questions(sd, rows[sid], seed, prev)))
+    return out
+
+
+def load_params(query: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Only the parameters the named query uses (Neo4j warns about unused ones)."""
+    from cxrkg.cypher.queries import load_query
+
+    wanted = set(load_query(query).params)
+    return {k: v for k, v in params.items() if k in wanted}
+
+
+def all_study_ids(store: GraphStore) -> list[str]:
+    rows = store.run("MATCH (s:Study) RETURN s.study_id AS id ORDER BY id", read_only=True)
+    return [r["id"] for r in rows]
+
+
+def _batches(ids: list[str], size: int) -> Iterator[list[str]]:
+    for i in range(0, len(ids), size):
+        yield ids[i:i + size]
+
+
+def iter_qa(store: GraphStore, study_ids: Sequence[str], seed: int = 0, workers: int = 1,
+            batch_size: int = BATCH_SIZE, progress: bool = False) -> Iterator[StudyQA]:
+    """StudyQA for every study, in the order given, batch by batch (threads when workers>1,
+    each with its own store connection)."""
+    ids = list(study_ids)
+    weights = read_weights(store)
+    batches = list(_batches(ids, batch_size))
+    bar = tqdm(total=len(ids), unit="study", desc="qa", disable=not progress, leave=False)
+    try:
+        if workers <= 1 or len(batches) <= 1:
+            for batch in batches:
+                done = generate_batch(store, batch, seed, weights)
+                bar.update(len(batch))
+                yield from done
+            return
+        local = threading.local()
+        opened: list[GraphStore] = []
+        lock = threading.Lock()
+
+        def worker_store() -> GraphStore:
+            if store.backend != "falkordb":
+                return store  # the Neo4j driver is thread-safe
+            if not hasattr(local, "store"):
+                local.store = open_store(store.settings, autostart=False, schema=False)
+                with lock:
+                    opened.append(local.store)
+            return local.store
+
+        def run(batch: list[str]) -> list[StudyQA]:
+            return generate_batch(worker_store(), batch, seed, weights)
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for batch, done in zip(batches, pool.map(run, batches), strict=True):
+                bar.update(len(batch))
+                yield from done
+        for s in opened:
+            s.close()
+    finally:
+        bar.close()
+
+
+def generate_qa(store: GraphStore, study_ids: Sequence[str] | None = None,
+                out_dir: str | Path | None = None, seed: int = 0, workers: int = 1,
+                write_graph: bool = False, batch_size: int = BATCH_SIZE, progress: bool = False,
+                judge: Callable[[StudyQA], None] | None = None) -> QAReport:
+    """Generate, grade and export QA for the given studies (all when None)."""
+    from cxrkg.qa_gen.export import QAExporter
+    from cxrkg.qa_gen.graph_write import write_study_qa
+
+    started = time.perf_counter()
+    ids = all_study_ids(store) if study_ids is None else list(dict.fromkeys(study_ids))
+    report = QAReport(out_dir=Path(out_dir) if out_dir else None)
+    exporter = QAExporter(Path(out_dir)) if out_dir else None
+    found: set[str] = set()
+    pending: list[StudyQA] = []
+    for item in iter_qa(store, ids, seed=seed, workers=workers, batch_size=batch_size,
+                        progress=progress):
+        if judge is not None:
+            judge(item)
+        found.add(item.study.study_id)
+        report.studies += 1
+        for q in item.questions:
+            report.questions += 1
+            report.answers += len(walk(q["answers"]))
+            report.by_type[q["question_type"]] += 1
+            report.by_grade[q["question_quality"]["rating"]] += 1
+        if exporter:
+            exporter.add(item)
+        if write_graph:
+            pending.append(item)
+            if len(pending) >= batch_size:
+                report.written_to_graph += write_study_qa(store, pending)
+                pending = []
+    if write_graph and pending:
+        report.written_to_graph += write_study_qa(store, pending)
+    if write_graph and report.studies:
+        store.bump_version()
+    if exporter:
+        exporter.finish(store)
+    report.missing = [sid for sid in ids if sid not in found]
+    report.seconds = time.perf_counter() - started
+    return report

@@ -1,0 +1,66 @@
+"""What answer assembly needs of each study, read in one batch by three named queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from cxrkg.cypher.store import GraphStore
+
+
+@dataclass
+class StudyData:
+    study_id: str
+    patient_id: str
+    study: dict[str, Any]
+    images: list[dict[str, Any]]
+    indication: dict[str, Any] | None
+    previous_study_id: str | None
+    obs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    regions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # parent observation of each child, so answers nest children under their parents
+    parent_of: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def quality(self) -> dict[str, Any]:
+        """The scene graph's extraction quality (the study's `q_<criterion>` properties)."""
+        return {k[2:]: v for k, v in sorted(self.study.items()) if k.startswith("q_")}
+
+    @property
+    def top_level_order(self) -> list[str]:
+        return list(self.study.get("top_level_obs_ids") or [])
+
+    def order(self, obs_ids: list[str]) -> list[str]:
+        """Report order: top-level order first, then by obs_id (children, defaults)."""
+        rank = {oid: i for i, oid in enumerate(self.top_level_order)}
+        return sorted(dict.fromkeys(obs_ids), key=lambda o: (rank.get(o, len(rank)), o))
+
+
+def read_studies(store: GraphStore, study_ids: list[str]) -> dict[str, StudyData]:
+    """StudyData for every study of the batch that exists in the graph."""
+    params = {"study_ids": study_ids}
+    out: dict[str, StudyData] = {}
+    for row in store.run_named("qa/study_context", params, read_only=True):
+        ind = row["indications"][0] if row["indications"] else None
+        out[row["study_id"]] = StudyData(
+            study_id=row["study_id"], patient_id=row["patient_id"] or "", study=row["study"],
+            images=sorted(row["images"], key=lambda i: i.get("image_id") or ""),
+            indication=ind, previous_study_id=row["previous_study_id"])
+    for row in store.run_named("qa/observations", params, read_only=True):
+        sd = out.get(row["study_id"])
+        if sd is None:
+            continue
+        rec = dict(row)
+        rec["children"] = sorted(row["children"], key=lambda c: c["obs_id"])
+        rec["localization"] = sorted(row["localization"], key=lambda loc: loc["image_id"])
+        rec["sentences"] = sorted(row["sentences"], key=lambda s: s["sent_id"] or "")
+        sd.obs[row["obs_id"]] = rec
+        for child in rec["children"]:
+            sd.parent_of.setdefault(child["obs_id"], row["obs_id"])
+    for row in store.run_named("qa/regions", params, read_only=True):
+        sd = out.get(row["study_id"])
+        if sd is not None:
+            rec = dict(row)
+            rec["localization"] = sorted(row["localization"], key=lambda loc: loc["image_id"])
+            sd.regions[row["region"]] = rec
+    return out
