@@ -95,9 +95,6 @@ def to_jsonable(value: Any) -> Any:
 
 
 _WRITE_HINT = re.compile(r"\b(CREATE|MERGE|DELETE|SET|REMOVE|DROP)\b", re.IGNORECASE)
-# Property names written literally in a query: map keys and `.name` accesses.
-_LITERAL_KEYS = re.compile(r"(?:[{,]\s*([A-Za-z_][A-Za-z0-9_]*)\s*:(?!:))|(?:\.\s*([A-Za-z_][A-Za-z0-9_]*))")
-_STRINGS = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^"\\]|\\.)*\"")
 
 
 class GraphStore(ABC):
@@ -209,31 +206,11 @@ class FalkorDBStore(GraphStore):
                 f" ({exc}); start it with `cxrkg db start`"
             ) from exc
         self.graph = self.db.select_graph(settings.graph)
-        self._known_keys: set[str] = set()
-
-    def _register_keys(self, query: str) -> None:
-        """Make sure every property name the query writes literally already exists.
-
-        FalkorDB caches a query's plan with its property names resolved to ids. If a
-        statement that introduced a new name fails, the rollback drops the name but the
-        cached plan keeps its id, and the next run of the same text stores values under
-        whatever name takes that id next. Registering names in a separate statement that
-        succeeds keeps them out of any rollback.
-        """
-        text = _STRINGS.sub("''", query)
-        keys = {a or b for a, b in _LITERAL_KEYS.findall(text)} - self._known_keys
-        if not keys:
-            return
-        assignments = ", ".join(f"k.`{k}` = 0" for k in sorted(keys))
-        self.graph.query(f"CREATE (k:CxrkgKeyRegistry) SET {assignments} DELETE k")
-        self._known_keys |= keys
 
     def run(self, query: str, params: dict[str, Any] | None = None, *, read_only: bool = False,
             timeout_ms: int | None = None, name: str | None = None) -> list[dict[str, Any]]:
         redis = self._redis
         try:
-            if not read_only:
-                self._register_keys(query)
             if read_only:
                 result = self.graph.ro_query(query, params, timeout=timeout_ms)
             else:
@@ -306,7 +283,6 @@ class FalkorDBStore(GraphStore):
         return rows
 
     def clear(self) -> None:
-        self._known_keys.clear()
         try:
             self.graph.delete()
         except self._redis.ResponseError:
