@@ -10,58 +10,107 @@ Study s3 is normal. Study s4 is rotated and has a skin fold artifact, nothing el
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from cxrkg.ingest.load import load_scene_graphs
 from cxrkg.ingest.model import SceneGraph
-from cxrkg.qa_gen.generate import generate_batch
+from cxrkg.qa_gen.answers import walk
+from cxrkg.qa_gen.export import export_subset, qa_path
+from cxrkg.qa_gen.generate import generate_batch, generate_qa
 
 # Image ids are written as these placeholders and made unique per study in scene_graph().
 PA, LAT = "@PA", "@LAT"
-GOOD = {"region_quality": "RESOLVED_REGIONS_ONLY", "entity_quality": "RESOLVED_ENTITIES_ONLY",
-        "sentence_name_quality": "NO_ISSUES", "change_quality": "NO_ISSUES",
-        "issue_level": "NO_ISSUES", "localization_quality": "BBOX_LOCALIZATION"}
+GOOD = {
+    "region_quality": "RESOLVED_REGIONS_ONLY",
+    "entity_quality": "RESOLVED_ENTITIES_ONLY",
+    "sentence_name_quality": "NO_ISSUES",
+    "change_quality": "NO_ISSUES",
+    "issue_level": "NO_ISSUES",
+    "localization_quality": "BBOX_LOCALIZATION",
+}
 BOXES = {
-    "lungs": [[100, 100, 900, 900]], "left lung": [[500, 100, 900, 900]],
-    "right lung": [[100, 100, 500, 900]], "left lower lobe": [[500, 500, 900, 900]],
-    "right lower lobe": [[100, 500, 500, 900]], "pleural space": [[90, 90, 910, 910]],
-    "left pleural space": [[500, 90, 910, 910]], "right pleural space": [[90, 90, 500, 910]],
-    "trachea": [[450, 20, 550, 300]], "heart": [[400, 450, 700, 800]],
+    "lungs": [[100, 100, 900, 900]],
+    "left lung": [[500, 100, 900, 900]],
+    "right lung": [[100, 100, 500, 900]],
+    "left lower lobe": [[500, 500, 900, 900]],
+    "right lower lobe": [[100, 500, 500, 900]],
+    "pleural space": [[90, 90, 910, 910]],
+    "left pleural space": [[500, 90, 910, 910]],
+    "right pleural space": [[90, 90, 500, 910]],
+    "trachea": [[450, 20, 550, 300]],
+    "heart": [[400, 450, 700, 800]],
 }
 
 
 def loc(region: str, image: str = PA) -> dict[str, Any]:
-    return {image: {"image_id": image, "localization_reference_ids": [region],
-                    "bboxes": BOXES[region], "localization_quality": "BBOX_LOCALIZATION"}}
+    return {
+        image: {
+            "image_id": image,
+            "localization_reference_ids": [region],
+            "bboxes": BOXES[region],
+            "localization_quality": "BBOX_LOCALIZATION",
+        }
+    }
 
 
-def obs(obs_id: str, name: str, sentence: str | None, entities: list[str], regions: list[str],
-        probability: str, *, cats: list[str] | None = None, subcats: list[str] | None = None,
-        parents: list[str] | None = None, modifiers: dict[str, list[str]] | None = None,
-        changes: list[str] | None = None, quality: dict[str, str] | None = None,
-        from_report: bool = True, level: int = 0) -> dict[str, Any]:
-    certainty, positiveness = {"positive": ("certain", "pos"), "negative": ("certain", "neg"),
-                               "possible": ("uncertain", "pos")}[probability]
+def obs(
+    obs_id: str,
+    name: str,
+    sentence: str | None,
+    entities: list[str],
+    regions: list[str],
+    probability: str,
+    *,
+    cats: list[str] | None = None,
+    subcats: list[str] | None = None,
+    parents: list[str] | None = None,
+    modifiers: dict[str, list[str]] | None = None,
+    changes: list[str] | None = None,
+    quality: dict[str, str] | None = None,
+    from_report: bool = True,
+    level: int = 0,
+) -> dict[str, Any]:
+    certainty, positiveness = {
+        "positive": ("certain", "pos"),
+        "negative": ("certain", "neg"),
+        "possible": ("uncertain", "pos"),
+    }[probability]
     localization: dict[str, Any] = {}
     for r in regions:
         for image, item in loc(r).items():
             localization.setdefault(image, {**item, "bboxes": [], "localization_reference_ids": []})
             localization[image]["bboxes"] += item["bboxes"]
             localization[image]["localization_reference_ids"].append(r)
-    return {"obs_id": obs_id, "name": name, "summary_sentence": sentence, "child_level": level,
-            "regions": [{"region": r} for r in regions], "obs_entities": entities,
-            "obs_entities_parents": parents or [], "obs_categories": cats or ["ANATOMICAL_FINDING"],
-            "obs_subcategories": subcats or [], "probability": probability,
-            "certainty": certainty, "positiveness": positiveness,
-            "modifiers": modifiers or {}, "changes": changes or [], "from_report": from_report,
-            "obs_quality": {**GOOD, **(quality or {})}, "localization": localization}
+    return {
+        "obs_id": obs_id,
+        "name": name,
+        "summary_sentence": sentence,
+        "child_level": level,
+        "regions": [{"region": r} for r in regions],
+        "obs_entities": entities,
+        "obs_entities_parents": parents or [],
+        "obs_categories": cats or ["ANATOMICAL_FINDING"],
+        "obs_subcategories": subcats or [],
+        "probability": probability,
+        "certainty": certainty,
+        "positiveness": positiveness,
+        "modifiers": modifiers or {},
+        "changes": changes or [],
+        "from_report": from_report,
+        "obs_quality": {**GOOD, **(quality or {})},
+        "localization": localization,
+    }
 
 
 def regions_block(names: list[str]) -> dict[str, Any]:
     lat = {"left": "left", "right": "right"}
-    return {n: {"region": n, "laterality": lat.get(n.split()[0], "bilateral"),
-                "localization": loc(n)} for n in names}
+    return {
+        n: {"region": n, "laterality": lat.get(n.split()[0], "bilateral"), "localization": loc(n)}
+        for n in names
+    }
 
 
 REGION_RELS = [
@@ -70,42 +119,74 @@ REGION_RELS = [
     {"region": "left lung", "related_region": "left lower lobe", "relation_type": "sub_region"},
     {"region": "right lung", "related_region": "right lower lobe", "relation_type": "sub_region"},
     {"region": "left lung", "related_region": "right lung", "relation_type": "right"},
-    {"region": "pleural space", "related_region": "left pleural space", "relation_type": "sub_region"},
-    {"region": "pleural space", "related_region": "right pleural space", "relation_type": "sub_region"},
-    {"region": "left pleural space", "related_region": "right pleural space", "relation_type": "right"},
+    {
+        "region": "pleural space",
+        "related_region": "left pleural space",
+        "relation_type": "sub_region",
+    },
+    {
+        "region": "pleural space",
+        "related_region": "right pleural space",
+        "relation_type": "sub_region",
+    },
+    {
+        "region": "left pleural space",
+        "related_region": "right pleural space",
+        "relation_type": "right",
+    },
 ]
 
 
-def scene_graph(sid: str, pid: str, order: int, observations: list[dict[str, Any]],
-                children: dict[str, list[str]] | None = None,
-                indication: dict[str, Any] | None = None,
-                study_quality: dict[str, str] | None = None) -> SceneGraph:
+def scene_graph(
+    sid: str,
+    pid: str,
+    order: int,
+    observations: list[dict[str, Any]],
+    children: dict[str, list[str]] | None = None,
+    indication: dict[str, Any] | None = None,
+    study_quality: dict[str, str] | None = None,
+) -> SceneGraph:
     children = children or {}
     child_ids = {c for cs in children.values() for c in cs}
     all_obs = {o["obs_id"]: o for o in observations}
-    located = [{"region": r["region"], "observation_id": o["obs_id"], "where_specified": "direct"}
-               for o in observations for r in o["regions"]]
-    sentences = {f"S{i + 1:02d}": {"sent_id": f"S{i + 1:02d}", "section": "FINDINGS",
-                                   "sentence": o["summary_sentence"]}
-                 for i, o in enumerate(observations) if o["summary_sentence"]}
-    sent_of = {o["obs_id"]: f"S{i + 1:02d}" for i, o in enumerate(observations)
-               if o["summary_sentence"]}
+    located = [
+        {"region": r["region"], "observation_id": o["obs_id"], "where_specified": "direct"}
+        for o in observations
+        for r in o["regions"]
+    ]
+    sentences = {
+        f"S{i + 1:02d}": {
+            "sent_id": f"S{i + 1:02d}",
+            "section": "FINDINGS",
+            "sentence": o["summary_sentence"],
+        }
+        for i, o in enumerate(observations)
+        if o["summary_sentence"]
+    }
+    sent_of = {
+        o["obs_id"]: f"S{i + 1:02d}" for i, o in enumerate(observations) if o["summary_sentence"]
+    }
     data = {
-        "patient_id": pid, "study_id": sid, "study_order": order,
+        "patient_id": pid,
+        "study_id": sid,
+        "study_order": order,
         "sentences": sentences,
         "top_level_obs_ids": [o["obs_id"] for o in observations if o["obs_id"] not in child_ids],
         "observations": all_obs,
         "regions": regions_block(list(BOXES)),
         "located_at_relations": located,
-        "obs_relations": [{"parent_observation_id": p, "child_observation_id": c,
-                           "child_type": "associated_with"}
-                          for p, cs in children.items() for c in cs],
+        "obs_relations": [
+            {"parent_observation_id": p, "child_observation_id": c, "child_type": "associated_with"}
+            for p, cs in children.items()
+            for c in cs
+        ],
         "obs_sent_relations": [{"observation_id": o, "sentence_id": s} for o, s in sent_of.items()],
         "region_region_relations": REGION_RELS,
         "study_quality": {**GOOD, **(study_quality or {})},
-        "images": {PA: {"image_id": PA, "view_position": "PA", "width": 1000, "height": 1000},
-                   LAT: {"image_id": LAT, "view_position": "LATERAL", "width": 1000,
-                         "height": 1000}},
+        "images": {
+            PA: {"image_id": PA, "view_position": "PA", "width": 1000, "height": 1000},
+            LAT: {"image_id": LAT, "view_position": "LATERAL", "width": 1000, "height": 1000},
+        },
     }
     if indication:
         data["indication"] = indication
@@ -114,74 +195,211 @@ def scene_graph(sid: str, pid: str, order: int, observations: list[dict[str, Any
 
 
 def study_s1() -> SceneGraph:
-    effusion = obs("O01", "moderate left pleural effusion", "There is a moderate left pleural effusion.",
-                   ["pleural effusion"], ["left pleural space"], "positive", subcats=["PLEURA"],
-                   modifiers={"severity": ["moderate"]})
-    effusion["localization"][LAT] = {"image_id": LAT, "localization_reference_ids": ["left pleural space"],
-                                     "bboxes": [[10, 20, 30, 40]], "localization_quality": "FALLBACK_LOCALIZATION",
-                                     "is_fallback": True}
-    atelectasis = obs("O01.01", "adjacent atelectasis", "There is adjacent atelectasis.",
-                      ["atelectasis"], ["left lower lobe"], "positive", subcats=["LUNG_FIELD"],
-                      parents=["lung opacity"], level=1)
+    effusion = obs(
+        "O01",
+        "moderate left pleural effusion",
+        "There is a moderate left pleural effusion.",
+        ["pleural effusion"],
+        ["left pleural space"],
+        "positive",
+        subcats=["PLEURA"],
+        modifiers={"severity": ["moderate"]},
+    )
+    effusion["localization"][LAT] = {
+        "image_id": LAT,
+        "localization_reference_ids": ["left pleural space"],
+        "bboxes": [[10, 20, 30, 40]],
+        "localization_quality": "FALLBACK_LOCALIZATION",
+        "is_fallback": True,
+    }
+    atelectasis = obs(
+        "O01.01",
+        "adjacent atelectasis",
+        "There is adjacent atelectasis.",
+        ["atelectasis"],
+        ["left lower lobe"],
+        "positive",
+        subcats=["LUNG_FIELD"],
+        parents=["lung opacity"],
+        level=1,
+    )
     observations = [
-        effusion, atelectasis,
-        obs("O02", "no pneumothorax", "There is no pneumothorax.", ["pneumothorax"],
-            ["pleural space"], "negative", subcats=["PLEURA"]),
-        obs("O03", "endotracheal tube", "The endotracheal tube terminates 4 cm above the carina.",
-            ["endotracheal tube"], ["trachea"], "positive", cats=["DEVICE"],
-            subcats=["AIRWAY_TUBES"], parents=["support devices"]),
-        obs("O04", "normal heart size", "The heart size is normal.", ["cardiomegaly"], ["heart"],
-            "negative", subcats=["CARDIAC"]),
-        obs("O05", "possible right lower lobe pneumonia", "There may be a right lower lobe pneumonia.",
-            ["pneumonia"], ["right lower lobe"], "possible", cats=["DISEASE"],
-            subcats=["INFECTION"], parents=["consolidation"], quality={"issue_level": "MOSTLY_INTERPRETABLE"}),
-        obs("O06", "no pulmonary edema", None, ["pulmonary edema"], ["lungs"], "negative",
-            subcats=["LUNG_FIELD"], quality={"region_quality": "DEFAULT_REGIONS_ONLY"},
-            from_report=False),
+        effusion,
+        atelectasis,
+        obs(
+            "O02",
+            "no pneumothorax",
+            "There is no pneumothorax.",
+            ["pneumothorax"],
+            ["pleural space"],
+            "negative",
+            subcats=["PLEURA"],
+        ),
+        obs(
+            "O03",
+            "endotracheal tube",
+            "The endotracheal tube terminates 4 cm above the carina.",
+            ["endotracheal tube"],
+            ["trachea"],
+            "positive",
+            cats=["DEVICE"],
+            subcats=["AIRWAY_TUBES"],
+            parents=["support devices"],
+        ),
+        obs(
+            "O04",
+            "normal heart size",
+            "The heart size is normal.",
+            ["cardiomegaly"],
+            ["heart"],
+            "negative",
+            subcats=["CARDIAC"],
+        ),
+        obs(
+            "O05",
+            "possible right lower lobe pneumonia",
+            "There may be a right lower lobe pneumonia.",
+            ["pneumonia"],
+            ["right lower lobe"],
+            "possible",
+            cats=["DISEASE"],
+            subcats=["INFECTION"],
+            parents=["consolidation"],
+            quality={"issue_level": "MOSTLY_INTERPRETABLE"},
+        ),
+        obs(
+            "O06",
+            "no pulmonary edema",
+            None,
+            ["pulmonary edema"],
+            ["lungs"],
+            "negative",
+            subcats=["LUNG_FIELD"],
+            quality={"region_quality": "DEFAULT_REGIONS_ONLY"},
+            from_report=False,
+        ),
     ]
-    oind = obs("OIND", "tube in standard position", "The endotracheal tube is in standard position.",
-               ["endotracheal tube"], ["trachea"], "positive", cats=["DEVICE"])
-    indication = {"indication_summary": "Intubated patient; evaluate the tube position.",
-                  "indication": "Intubated patient.", "evaluation": "Evaluate the tube position.",
-                  "associated_obs_ids": ["O03"], "answer_for_indication": oind}
+    oind = obs(
+        "OIND",
+        "tube in standard position",
+        "The endotracheal tube is in standard position.",
+        ["endotracheal tube"],
+        ["trachea"],
+        "positive",
+        cats=["DEVICE"],
+    )
+    indication = {
+        "indication_summary": "Intubated patient; evaluate the tube position.",
+        "indication": "Intubated patient.",
+        "evaluation": "Evaluate the tube position.",
+        "associated_obs_ids": ["O03"],
+        "answer_for_indication": oind,
+    }
     return scene_graph("s50000001", "p10000001", 1, observations, {"O01": ["O01.01"]}, indication)
 
 
 def study_s2() -> SceneGraph:
     observations = [
-        obs("O01", "small left pleural effusion", "A small left pleural effusion remains.",
-            ["pleural effusion"], ["left pleural space"], "positive", subcats=["PLEURA"],
-            modifiers={"severity": ["small"]}, changes=["improved"]),
-        obs("O02", "no pneumothorax", "There is no pneumothorax.", ["pneumothorax"],
-            ["pleural space"], "negative", subcats=["PLEURA"]),
-        obs("O03", "no endotracheal tube", "There is no endotracheal tube.",
-            ["endotracheal tube"], ["trachea"], "negative", cats=["DEVICE"],
-            subcats=["AIRWAY_TUBES"], changes=["removed"]),
+        obs(
+            "O01",
+            "small left pleural effusion",
+            "A small left pleural effusion remains.",
+            ["pleural effusion"],
+            ["left pleural space"],
+            "positive",
+            subcats=["PLEURA"],
+            modifiers={"severity": ["small"]},
+            changes=["improved"],
+        ),
+        obs(
+            "O02",
+            "no pneumothorax",
+            "There is no pneumothorax.",
+            ["pneumothorax"],
+            ["pleural space"],
+            "negative",
+            subcats=["PLEURA"],
+        ),
+        obs(
+            "O03",
+            "no endotracheal tube",
+            "There is no endotracheal tube.",
+            ["endotracheal tube"],
+            ["trachea"],
+            "negative",
+            cats=["DEVICE"],
+            subcats=["AIRWAY_TUBES"],
+            changes=["removed"],
+        ),
     ]
     return scene_graph("s50000002", "p10000001", 2, observations)
 
 
 def study_s3() -> SceneGraph:
     observations = [
-        obs("O01", "no focal consolidation", "There is no focal consolidation.", ["consolidation"],
-            ["lungs"], "negative", subcats=["LUNG_FIELD"]),
-        obs("O02", "no pleural effusion", "There is no pleural effusion.", ["pleural effusion"],
-            ["pleural space"], "negative", subcats=["PLEURA"]),
-        obs("O03", "normal heart size", "The heart size is normal.", ["cardiomegaly"], ["heart"],
-            "negative", subcats=["CARDIAC"]),
+        obs(
+            "O01",
+            "no focal consolidation",
+            "There is no focal consolidation.",
+            ["consolidation"],
+            ["lungs"],
+            "negative",
+            subcats=["LUNG_FIELD"],
+        ),
+        obs(
+            "O02",
+            "no pleural effusion",
+            "There is no pleural effusion.",
+            ["pleural effusion"],
+            ["pleural space"],
+            "negative",
+            subcats=["PLEURA"],
+        ),
+        obs(
+            "O03",
+            "normal heart size",
+            "The heart size is normal.",
+            ["cardiomegaly"],
+            ["heart"],
+            "negative",
+            subcats=["CARDIAC"],
+        ),
     ]
     return scene_graph("s50000003", "p10000003", 1, observations)
 
 
 def study_s4() -> SceneGraph:
     observations = [
-        obs("O01", "patient rotated", "The patient is rotated.", ["rotated"], ["lungs"],
-            "positive", cats=["TECHNICAL_ASSESSMENT"], subcats=["IMAGE_QUALITY"]),
-        obs("O02", "skin fold", "A skin fold projects over the left lung.", ["skin fold"],
-            ["left lung"], "positive", cats=["TECHNICAL_ASSESSMENT"], subcats=["IMAGE_QUALITY"],
-            parents=["artifact"]),
-        obs("O03", "no pneumothorax", "There is no pneumothorax.", ["pneumothorax"],
-            ["pleural space"], "negative", subcats=["PLEURA"]),
+        obs(
+            "O01",
+            "patient rotated",
+            "The patient is rotated.",
+            ["rotated"],
+            ["lungs"],
+            "positive",
+            cats=["TECHNICAL_ASSESSMENT"],
+            subcats=["IMAGE_QUALITY"],
+        ),
+        obs(
+            "O02",
+            "skin fold",
+            "A skin fold projects over the left lung.",
+            ["skin fold"],
+            ["left lung"],
+            "positive",
+            cats=["TECHNICAL_ASSESSMENT"],
+            subcats=["IMAGE_QUALITY"],
+            parents=["artifact"],
+        ),
+        obs(
+            "O03",
+            "no pneumothorax",
+            "There is no pneumothorax.",
+            ["pneumothorax"],
+            ["pleural space"],
+            "negative",
+            subcats=["PLEURA"],
+        ),
     ]
     return scene_graph("s50000004", "p10000004", 1, observations)
 
@@ -202,15 +420,23 @@ def qa(loaded):  # noqa: ANN001, ANN201
 
 
 def find(questions: list[dict[str, Any]], qtype: str, **variables: str) -> dict[str, Any]:
-    hits = [q for q in questions if q["question_type"] == qtype
-            and all(q["variables"].get(k) == v for k, v in variables.items())]
+    hits = [
+        q
+        for q in questions
+        if q["question_type"] == qtype
+        and all(q["variables"].get(k) == v for k, v in variables.items())
+    ]
     assert len(hits) == 1, f"{qtype} {variables}: {len(hits)} questions"
     return hits[0]
 
 
 def none_of(questions: list[dict[str, Any]], qtype: str, **variables: str) -> None:
-    hits = [q for q in questions if q["question_type"] == qtype
-            and all(q["variables"].get(k) == v for k, v in variables.items())]
+    hits = [
+        q
+        for q in questions
+        if q["question_type"] == qtype
+        and all(q["variables"].get(k) == v for k, v in variables.items())
+    ]
     assert hits == [], f"{qtype} {variables} should not be asked"
 
 
@@ -224,3 +450,395 @@ def of_type(q: dict[str, Any], answer_type: str) -> list[dict[str, Any]]:
 
 def texts(answers: list[dict[str, Any]]) -> list[str]:
     return [a["text"] for a in answers]
+
+
+@pytest.fixture(scope="module")
+def qa_all(session_store):  # noqa: ANN001, ANN201
+    """Questions per study id, generated once for the module from the four studies."""
+    session_store.clear()
+    session_store.setup_schema()
+    load_scene_graphs(
+        session_store, [study_s1(), study_s2(), study_s3(), study_s4()], progress=False
+    )
+    return {
+        item.study.study_id: item.questions for item in generate_batch(session_store, ALL, seed=0)
+    }
+
+
+S1, S2, S3, S4 = ALL
+
+
+def boxes(answer: dict[str, Any], image: str) -> list[list[float]]:
+    return answer["localization"].get(image, {}).get("bboxes", [])
+
+
+# -- A ---------------------------------------------------------------------------------------
+def test_indication_question_is_the_indication_answered_by_oind_with_associated_details(qa_all):
+    q = find(qa_all[S1], "A_indication")
+    assert q["question"] == "Intubated patient; evaluate the tube position."
+    assert q["question_strategy"] == "indication"
+    assert texts(mains(q)) == ["The endotracheal tube is in standard position."]
+    assert texts(of_type(q, "details")) == [
+        "The endotracheal tube terminates 4 cm above the carina."
+    ]
+    assert q["obs_ids"] == ["OIND", "O03"]
+    none_of(qa_all[S3], "A_indication")
+
+
+# -- B ---------------------------------------------------------------------------------------
+def test_describe_all_lists_top_level_observations_in_report_order_with_children_nested(qa_all):
+    q = find(qa_all[S1], "B01_describe_all")
+    assert texts(mains(q)) == [
+        "There is a moderate left pleural effusion.",
+        "There is no pneumothorax.",
+        "The endotracheal tube terminates 4 cm above the carina.",
+        "The heart size is normal.",
+        "There may be a right lower lobe pneumonia.",
+        "No pulmonary edema.",
+    ]
+    child = mains(q)[0]["sub_answers"][0]
+    assert (child["text"], child["answer_type"], child["answer_level"]) == (
+        "There is adjacent atelectasis.",
+        "details",
+        1,
+    )
+    # the default observation has no report sentence: its text is a template
+    assert mains(q)[-1]["from_report"] is False and mains(q)[0]["from_report"] is True
+    assert q["contains_report_answers"] and q["contains_template_answers"]
+    # B: the pneumonia has issue level MOSTLY_INTERPRETABLE, the default obs default regions
+    assert q["question_quality"]["rating"] == "B"
+    assert q["extraction_quality"]["issue_level"] == "MOSTLY_INTERPRETABLE"
+
+
+def test_describe_abnormal_keeps_positive_observations_or_says_there_are_none(qa_all):
+    q = find(qa_all[S1], "B02_describe_abnormal")
+    assert [a["obs_entities"] for a in mains(q)] == [
+        ["pleural effusion"],
+        ["endotracheal tube"],
+        ["pneumonia"],
+    ]
+    q3 = find(qa_all[S3], "B02_describe_abnormal")
+    assert texts(mains(q3)) == ["There are no abnormal findings."]
+    assert len(of_type(q3, "details")) == 3
+
+
+def test_is_abnormal_answers_yes_with_positive_details_and_no_for_a_normal_study(qa_all):
+    q = find(qa_all[S1], "B03_is_abnormal")
+    assert texts(mains(q)) == ["Yes, there are abnormal findings."]
+    assert mains(q)[0]["positiveness"] == "pos"
+    assert {a["positiveness"] for a in of_type(q, "details")} == {"pos"}
+    q3 = find(qa_all[S3], "B03_is_abnormal")
+    assert texts(mains(q3)) == ["No, there are no abnormal findings."]
+    assert {a["positiveness"] for a in of_type(q3, "details")} == {"neg"}
+    assert q3["question_quality"]["rating"] == "A++"
+
+
+def test_is_normal_inverts_the_verdict(qa_all):
+    assert texts(mains(find(qa_all[S3], "B04_is_normal"))) == ["Yes, the study is normal."]
+    assert texts(mains(find(qa_all[S1], "B04_is_normal"))) == ["No, the study is not normal."]
+
+
+def test_subcategory_questions_are_asked_per_subcategory_and_skipped_when_only_uncertain(qa_all):
+    qs = qa_all[S1]
+    q = find(qs, "B08_describe_subcat", subcategory="PLEURA")
+    assert q["question"] == "Describe the pleura findings in this study."
+    assert texts(mains(q)) == [
+        "There is a moderate left pleural effusion.",
+        "There is no pneumothorax.",
+    ]
+    assert texts(mains(find(qs, "B09_describe_abnormal_subcat", subcategory="PLEURA"))) == [
+        "There is a moderate left pleural effusion."
+    ]
+    assert texts(mains(find(qs, "B10_is_abnormal_subcat", subcategory="PLEURA"))) == [
+        "Yes, there are abnormal pleura findings."
+    ]
+    assert texts(mains(find(qs, "B11_is_normal_subcat", subcategory="PLEURA"))) == [
+        "No, the pleura findings are not normal."
+    ]
+    assert texts(mains(find(qs, "B11_is_normal_subcat", subcategory="CARDIAC"))) == [
+        "Yes, the cardiac findings are normal."
+    ]
+    # INFECTION holds only the possible pneumonia: yes/no cannot be guaranteed
+    find(qs, "B08_describe_subcat", subcategory="INFECTION")
+    none_of(qs, "B10_is_abnormal_subcat", subcategory="INFECTION")
+    none_of(qs, "B11_is_normal_subcat", subcategory="INFECTION")
+
+
+def test_device_questions_describe_and_answer_presence_of_devices(qa_all):
+    q = find(qa_all[S1], "B12_describe_device")
+    assert texts(mains(q)) == ["The endotracheal tube terminates 4 cm above the carina."]
+    assert boxes(mains(q)[0], f"{S1}-pa") == [[450.0, 20.0, 550.0, 300.0]]
+    assert texts(mains(find(qa_all[S1], "B13_has_devices"))) == ["Yes, there are devices."]
+    q2 = find(qa_all[S2], "B13_has_devices")
+    assert texts(mains(q2)) == ["No, there are no devices."]
+    assert texts(of_type(q2, "details")) == ["There is no endotracheal tube."]
+    none_of(qa_all[S3], "B12_describe_device")
+    none_of(qa_all[S3], "B13_has_devices")
+
+
+def test_acquisition_and_artifact_questions_only_where_the_report_mentions_them(qa_all):
+    q = find(qa_all[S4], "B14_describe_acquisition")
+    assert texts(mains(q)) == [
+        "The patient is rotated.",
+        "A skin fold projects over the left lung.",
+    ]
+    assert texts(mains(find(qa_all[S4], "B15_describe_imaging_artifacts"))) == [
+        "A skin fold projects over the left lung."
+    ]
+    q16 = find(qa_all[S4], "B16_has_imaging_artifacts")
+    assert texts(mains(q16)) == ["Yes, there are imaging artifacts."]
+    assert texts(of_type(q16, "details")) == ["A skin fold projects over the left lung."]
+    for qtype in (
+        "B14_describe_acquisition",
+        "B15_describe_imaging_artifacts",
+        "B16_has_imaging_artifacts",
+    ):
+        none_of(qa_all[S1], qtype)
+    # technique is not asked as a finding
+    none_of(qa_all[S4], "D02_has_finding", finding="rotated")
+
+
+# -- C ---------------------------------------------------------------------------------------
+def test_describe_region_answers_from_the_region_and_relates_the_parent_region(qa_all):
+    q = find(qa_all[S1], "C01_describe_region", region="left pleural space")
+    main = mains(q)
+    assert texts(main) == ["There is a moderate left pleural effusion."]
+    assert boxes(main[0], f"{S1}-pa") == [[500.0, 90.0, 910.0, 910.0]]
+    assert boxes(main[0], f"{S1}-lat") == [[10.0, 20.0, 30.0, 40.0]]
+    assert texts(of_type(q, "related_information")) == ["There is no pneumothorax."]
+    # the fallback box on the lateral image caps the grade at B
+    assert q["question_img_localization_quality"][f"{S1}-lat"] == "FALLBACK_LOCALIZATION"
+    assert q["question_quality"]["rating"] == "B"
+
+
+def test_region_questions_relate_the_other_side(qa_all):
+    q = find(qa_all[S1], "C01_describe_region", region="left lung")
+    assert texts(mains(q)) == ["There is adjacent atelectasis."]
+    related = texts(of_type(q, "related_information"))
+    assert "There may be a right lower lobe pneumonia." in related  # right lung
+    assert "No pulmonary edema." in related  # parent region: lungs
+
+
+def test_describe_abnormal_region_says_none_for_a_normal_region(qa_all):
+    q = find(qa_all[S3], "C02_describe_abnormal_region", region="lungs")
+    assert texts(mains(q)) == ["There are no abnormalities in the lungs."]
+    assert texts(of_type(q, "details")) == ["There is no focal consolidation."]
+    assert boxes(mains(q)[0], f"{S3}-pa") == [[100.0, 100.0, 900.0, 900.0]]
+
+
+def test_region_yes_no_questions_carry_the_region_box_and_skip_uncertain_regions(qa_all):
+    q = find(qa_all[S1], "C04_is_normal_region", region="heart")
+    assert q["question"] in ("Is the heart normal?", "Does the heart look normal?")
+    assert texts(mains(q)) == ["Yes, the heart is normal."]
+    assert boxes(mains(q)[0], f"{S1}-pa") == [[400.0, 450.0, 700.0, 800.0]]
+    assert texts(mains(find(qa_all[S1], "C03_is_abnormal_region", region="heart"))) == [
+        "No, the heart is not abnormal."
+    ]
+    assert texts(mains(find(qa_all[S1], "C03_is_abnormal_region", region="lungs"))) == [
+        "Yes, the lungs are abnormal."
+    ]
+    # the right lower lobe only has a possible pneumonia
+    find(qa_all[S1], "C01_describe_region", region="right lower lobe")
+    none_of(qa_all[S1], "C03_is_abnormal_region", region="right lower lobe")
+    none_of(qa_all[S1], "C04_is_normal_region", region="right lower lobe")
+    # regions without observations are not asked about
+    none_of(qa_all[S1], "C01_describe_region", region="mediastinum")
+
+
+def test_region_device_questions(qa_all):
+    q = find(qa_all[S1], "C07_describe_region_device", region="trachea")
+    assert texts(mains(q)) == ["The endotracheal tube terminates 4 cm above the carina."]
+    yes = find(qa_all[S1], "C08_has_region_device", region="trachea")
+    assert texts(mains(yes)) == ["Yes, there is a device in the trachea."]
+    no = find(qa_all[S1], "C08_has_region_device", region="heart")
+    assert texts(mains(no)) == ["No, there is no device in the heart."]
+    assert texts(of_type(no, "related_information")) == [
+        "The endotracheal tube terminates 4 cm above the carina."
+    ]
+    # a study that mentions no device is never asked about devices in a region
+    assert not [q for q in qa_all[S3] if q["question_type"] == "C08_has_region_device"]
+
+
+# -- D ---------------------------------------------------------------------------------------
+def test_describe_finding_includes_sub_findings(qa_all):
+    q = find(qa_all[S1], "D01_describe_finding", finding="pleural effusion")
+    assert texts(mains(q)) == ["There is a moderate left pleural effusion."]
+    q = find(qa_all[S1], "D01_describe_finding", finding="lung opacity")  # parent of atelectasis
+    assert texts(mains(q)) == ["There is adjacent atelectasis."]
+
+
+def test_negative_observation_answers_no_for_has_finding(qa_all):
+    q = find(qa_all[S1], "D02_has_finding", finding="pneumothorax")
+    assert texts(mains(q)) == ["No, there is no pneumothorax."]
+    assert mains(q)[0]["positiveness"] == "neg"
+    assert texts(of_type(q, "details")) == ["There is no pneumothorax."]
+    yes = find(qa_all[S1], "D02_has_finding", finding="pleural effusion")
+    assert texts(mains(yes)) == ["Yes, there is pleural effusion."]
+    assert boxes(mains(yes)[0], f"{S1}-pa") == [[500.0, 90.0, 910.0, 910.0]]
+
+
+def test_has_finding_is_not_asked_for_uncertain_or_never_mentioned_findings(qa_all):
+    none_of(qa_all[S1], "D02_has_finding", finding="pneumonia")
+    none_of(qa_all[S1], "D02_has_finding", finding="nodule")  # a default, never mentioned
+    none_of(qa_all[S1], "D01_describe_finding", finding="nodule")
+
+
+def test_where_and_how_severe_use_regions_and_severity_of_positive_observations(qa_all):
+    q = find(qa_all[S1], "D03_where_is_finding", finding="pleural effusion")
+    assert texts(mains(q)) == ["The pleural effusion is located in the left pleural space."]
+    assert mains(q)[0]["regions"] == ["left pleural space"]
+    assert texts(of_type(q, "details")) == ["There is a moderate left pleural effusion."]
+    q = find(qa_all[S1], "D04_how_severe_is_finding", finding="pleural effusion")
+    assert texts(mains(q)) == ["The pleural effusion is moderate."]
+    assert mains(q)[0]["modifiers"] == [["severity", "moderate"]]
+    none_of(qa_all[S1], "D04_how_severe_is_finding", finding="atelectasis")  # no severity
+
+
+def test_device_findings_get_device_questions(qa_all):
+    q = find(qa_all[S1], "D05_describe_device", finding="endotracheal tube")
+    assert texts(mains(q)) == ["The endotracheal tube terminates 4 cm above the carina."]
+    assert texts(mains(find(qa_all[S1], "D06_has_device", finding="endotracheal tube"))) == [
+        "Yes, there is an endotracheal tube."
+    ]
+    assert texts(mains(find(qa_all[S1], "D07_where_is_device", finding="endotracheal tube"))) == [
+        "The endotracheal tube is located in the trachea."
+    ]
+    assert texts(mains(find(qa_all[S2], "D06_has_device", finding="endotracheal tube"))) == [
+        "No, there is no endotracheal tube."
+    ]
+    none_of(qa_all[S1], "D01_describe_finding", finding="endotracheal tube")
+
+
+# -- E ---------------------------------------------------------------------------------------
+def test_longitudinal_questions_compare_with_the_previous_study(qa_all):
+    q = find(qa_all[S2], "E01_has_finding_changed", finding="pleural effusion")
+    assert q["question"] == "Has the pleural effusion changed since the previous study?"
+    assert q["variables"]["previous_study_id"] == S1
+    assert texts(mains(q)) == ["Yes, the pleural effusion has improved since the previous study."]
+    assert texts(of_type(q, "details")) == ["A small left pleural effusion remains."]
+    assert texts(of_type(q, "related_information")) == [
+        "There is a moderate left pleural effusion."
+    ]
+    assert q["obs_ids"] == ["O01"]  # only the current study's observations
+    assert texts(mains(find(qa_all[S2], "E01_has_finding_changed", finding="pneumothorax"))) == [
+        "No, there is still no pneumothorax, as in the previous study."
+    ]
+    assert texts(
+        mains(find(qa_all[S2], "E01_has_finding_changed", finding="endotracheal tube"))
+    ) == ["Yes, the endotracheal tube has been removed since the previous study."]
+    assert not [q for q in qa_all[S1] if q["question_type"].startswith("E")]
+
+
+# -- ids, determinism, export, graph ------------------------------------------------------------
+def test_every_question_has_a_main_answer_and_unique_ids(qa_all):
+    ids = set()
+    for questions in qa_all.values():
+        for q in questions:
+            assert mains(q), q["question_type"]
+            assert q["question_id"] not in ids
+            ids.add(q["question_id"])
+            for a in walk(q["answers"]):
+                assert a["answer_id"] and a["answer_id"] not in ids
+                ids.add(a["answer_id"])
+
+
+def test_export_writes_the_qba_layout_and_metadata(loaded, tmp_path: Path):
+    report = generate_qa(loaded, None, tmp_path / "out", seed=3)
+    assert report.studies == 4 and report.questions == sum(report.by_type.values())
+    path = qa_path(tmp_path / "out" / "qa", "p10000001", S1)
+    assert path == tmp_path / "out" / "qa" / "p10" / "p10000001" / f"{S1}.qa.json"
+    doc = json.loads(path.read_text())
+    assert list(doc) == ["patient_id", "study_id", "questions"]
+    q = doc["questions"][0]
+    assert list(q) == [
+        "question_id",
+        "question_type",
+        "question_strategy",
+        "variables",
+        "obs_ids",
+        "contains_report_answers",
+        "contains_template_answers",
+        "extraction_quality",
+        "question_img_localization_quality",
+        "question",
+        "answers",
+        "question_quality",
+    ]
+    assert not [k for k in q["answers"][0] if k.startswith("_")]
+    meta = tmp_path / "out" / "metadata"
+    for name in (
+        "question_metadata",
+        "answer_metadata",
+        "question_image_metadata",
+        "answer_image_metadata",
+        "study_metadata",
+        "image_metadata",
+        "patient_metadata",
+    ):
+        assert (meta / f"{name}.csv.gz").is_file()
+        csv_rows = pd.read_csv(meta / f"{name}.csv.gz")
+        assert len(csv_rows) == len(pd.read_parquet(meta / f"{name}.parquet"))
+    questions = pd.read_parquet(meta / "question_metadata.parquet")
+    assert len(questions) == report.questions
+    patients = pd.read_csv(meta / "patient_metadata.csv.gz")
+    assert (
+        dict(zip(patients["patient_id"], patients["total_studies"], strict=True))["p10000001"] == 2
+    )
+    info = json.loads((meta / "dataset_info.json").read_text())
+    assert "pleural effusion" in info["entities_in_graph"]
+    assert "B01_describe_all" in info["question_types"]
+    assert "FALLBACK_LOCALIZATION" in (tmp_path / "out" / "quality_mappings.csv").read_text()
+
+
+def test_grade_a_frontal_export_drops_b_questions_and_lateral_images(loaded, tmp_path: Path):
+    generate_qa(loaded, None, tmp_path / "out", seed=0)
+    counts = export_subset(tmp_path / "out", grade="A", frontal_only=True)
+    dest = tmp_path / "out" / "exports" / "A_frontal"
+    doc = json.loads(qa_path(dest / "qa", "p10000001", S1).read_text())
+    types = {q["question_type"] for q in doc["questions"]}
+    assert "B01_describe_all" not in types  # rated B
+    assert "B12_describe_device" in types
+    for q in doc["questions"]:
+        for a in walk(q["answers"]):
+            assert set(a["localization"]) <= {f"{S1}-pa"}
+    meta = pd.read_parquet(dest / "metadata" / "question_metadata.parquet")
+    assert len(meta) == counts["questions"]
+    assert set(meta["rating"]) <= {"A", "A+", "A++"}
+    b = export_subset(tmp_path / "out", grade="B", frontal_only=True)
+    assert b["questions"] > counts["questions"]
+
+
+def test_same_graph_and_seed_give_byte_identical_output_with_any_workers(loaded, tmp_path: Path):
+    generate_qa(loaded, None, tmp_path / "one", seed=7)
+    generate_qa(loaded, None, tmp_path / "two", seed=7, workers=2, batch_size=1)
+    files = sorted(
+        p.relative_to(tmp_path / "one")
+        for p in (tmp_path / "one").rglob("*")
+        if p.is_file() and p.suffix == ".json"
+    )
+    assert files
+    for rel in files:
+        assert (tmp_path / "one" / rel).read_bytes() == (tmp_path / "two" / rel).read_bytes(), rel
+
+
+def test_write_graph_stores_questions_and_replaces_them_on_regeneration(loaded):
+    report = generate_qa(loaded, [S1, S3], write_graph=True)
+    count = "MATCH (:Study)-[:HAS_QUESTION]->(q:Question) RETURN count(q) AS n"
+    assert loaded.run(count)[0]["n"] == report.questions
+    generate_qa(loaded, [S1], write_graph=True)
+    assert loaded.run(count)[0]["n"] == report.questions  # replaced, not duplicated
+    rows = loaded.run(
+        "MATCH (s:Study {study_id: $sid})-[:HAS_QUESTION]->(q:Question {question_type: 'D02_has_finding'})"
+        "-[:HAS_ANSWER]->(a:Answer {answer_type: 'details'})-[:FROM_OBSERVATION]->(o:Observation) "
+        "RETURN q.text AS q, o.obs_id AS obs ORDER BY q",
+        {"sid": S1},
+    )
+    assert {"q": "Is there any pneumothorax?", "obs": "O02"} in rows or {
+        "q": "Can pneumothorax be seen?",
+        "obs": "O02",
+    } in rows
+    sub = loaded.run("MATCH (:Answer)-[:SUB_ANSWER]->(a:Answer) RETURN count(a) AS n")[0]["n"]
+    assert sub > 0
+    answers = loaded.run("MATCH (a:Answer) RETURN count(a) AS n")[0]["n"]
+    generate_qa(loaded, [S1, S3], write_graph=True)
+    assert loaded.run("MATCH (a:Answer) RETURN count(a) AS n")[0]["n"] == answers
