@@ -82,7 +82,10 @@ class Settings(BaseSettings):
 
     batch_size: int = 200
     users: list[User] = Field(
-        default_factory=lambda: [User(name="curator", role="curator"), User(name="reviewer", role="reviewer")]
+        default_factory=lambda: [
+            User(name="curator", role="curator"),
+            User(name="reviewer", role="reviewer"),
+        ]
     )
     user: str = Field("curator", description="acting user name")
 

@@ -12,8 +12,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-app = typer.Typer(help="cxrkg: chest X-ray scene graphs, ontology and QA in a graph database.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="cxrkg: chest X-ray scene graphs, ontology and QA in a graph database.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="The embedded FalkorDB server.", no_args_is_help=True)
 ingest_app = typer.Typer(help="Load studies into the graph.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -116,8 +119,11 @@ def _finish_ingest(report: Any) -> None:
 
 
 @ingest_app.command("qba")
-def ingest_qba(path: Annotated[Path, typer.Argument(help="QBA tree or scene_data.zip")],
-               strict: StrictOpt = False, limit: LimitOpt = None) -> None:
+def ingest_qba(
+    path: Annotated[Path, typer.Argument(help="QBA tree or scene_data.zip")],
+    strict: StrictOpt = False,
+    limit: LimitOpt = None,
+) -> None:
     """Load MIMIC-Ext-CXR-QBA scene graphs (a p1x/... tree or scene_data.zip, read in place)."""
     from cxrkg.ingest import load
 
@@ -130,8 +136,11 @@ def ingest_qba(path: Annotated[Path, typer.Argument(help="QBA tree or scene_data
 
 
 @ingest_app.command("imagenome")
-def ingest_imagenome(path: Annotated[Path, typer.Argument(help="folder of *_SceneGraph.json")],
-                     strict: StrictOpt = False, limit: LimitOpt = None) -> None:
+def ingest_imagenome(
+    path: Annotated[Path, typer.Argument(help="folder of *_SceneGraph.json")],
+    strict: StrictOpt = False,
+    limit: LimitOpt = None,
+) -> None:
     """Load Chest ImaGenome scene graphs (images of one study are merged)."""
     from cxrkg.ingest import load
 
@@ -156,7 +165,9 @@ def _parse_param(text: str) -> tuple[str, Any]:
 
 @app.command("query")
 def query(
-    cypher: Annotated[str | None, typer.Argument(help="Cypher text, or a saved query's name")] = None,
+    cypher: Annotated[
+        str | None, typer.Argument(help="Cypher text, or a saved query's name")
+    ] = None,
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="NAME=VALUE")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per row")] = False,
     list_saved: Annotated[bool, typer.Option("--list", help="list the saved queries")] = False,
@@ -178,7 +189,9 @@ def query(
     is_name = "/" in cypher and " " not in cypher.strip()
     try:
         if is_name:
-            rows = store.run_named(load_query(cypher), params, read_only=True, timeout_ms=timeout_ms)
+            rows = store.run_named(
+                load_query(cypher), params, read_only=True, timeout_ms=timeout_ms
+            )
         else:
             rows = store.run(cypher, params, read_only=True, timeout_ms=timeout_ms)
     except KeyError as exc:
@@ -200,8 +213,14 @@ def _print_rows(rows: list[dict[str, Any]]) -> None:
         return
     table = Table(*rows[0].keys())
     for row in rows:
-        table.add_row(*(json.dumps(to_jsonable(v), ensure_ascii=False, default=str)
-                        if not isinstance(v, str) else v for v in row.values()))
+        table.add_row(
+            *(
+                json.dumps(to_jsonable(v), ensure_ascii=False, default=str)
+                if not isinstance(v, str)
+                else v
+                for v in row.values()
+            )
+        )
     console.print(table)
 
 

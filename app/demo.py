@@ -5,13 +5,12 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from rich.console import Console
-from rich.table import Table
-
 from cxrkg.cypher.queries import load_query
 from cxrkg.cypher.store import GraphStore
 from cxrkg.ingest.graph_stats import graph_stats
 from cxrkg.ingest.load import IngestReport, ingest_qba
+from rich.console import Console
+from rich.table import Table
 
 # The three example queries the demo runs, with the parameters it gives them.
 EXAMPLES: tuple[tuple[str, dict[str, object]], ...] = (
@@ -57,9 +56,13 @@ def run_demo(store: GraphStore, console: Console) -> None:
         query = load_query(name)
         rows = store.run_named(query, params, read_only=True)
         console.print(f"\n[bold]{name}[/bold]: {query.description}")
-        console.print(f"[dim]cxrkg query {name} "
-                      + " ".join(f"-p {k}={v!r}" if isinstance(v, str) else f"-p {k}={v}"
-                                 for k, v in params.items()) + "[/dim]")
+        console.print(
+            f"[dim]cxrkg query {name} "
+            + " ".join(
+                f"-p {k}={v!r}" if isinstance(v, str) else f"-p {k}={v}" for k, v in params.items()
+            )
+            + "[/dim]"
+        )
         if not rows:
             console.print("[dim](no rows)[/dim]")
             continue

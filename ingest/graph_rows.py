@@ -14,9 +14,25 @@ from cxrkg.ingest.model import Localization, Observation, SceneGraph
 from cxrkg.ontology.values import grade_of
 
 ROW_KINDS = (
-    "studies", "images", "sentences", "observations", "indications", "regions", "children",
-    "obs_sent", "located_at", "sub_region_of", "left_of", "right_of", "other_region_rels",
-    "obs_loc", "region_loc", "ind_sent", "ind_obs", "entity_links", "anatomy_links",
+    "studies",
+    "images",
+    "sentences",
+    "observations",
+    "indications",
+    "regions",
+    "children",
+    "obs_sent",
+    "located_at",
+    "sub_region_of",
+    "left_of",
+    "right_of",
+    "other_region_rels",
+    "obs_loc",
+    "region_loc",
+    "ind_sent",
+    "ind_obs",
+    "entity_links",
+    "anatomy_links",
 )
 # QBA region-region relation types with their own relationship type: (B)-[:T_OF]->(A).
 REGION_REL_TYPES = {"sub_region": "sub_region_of", "left": "left_of", "right": "right_of"}
@@ -40,8 +56,9 @@ def _quality(prefix: str, quality: dict[str, Any]) -> dict[str, Any]:
     return {f"{prefix}{k}": v for k, v in quality.items() if v is not None}
 
 
-def observation_props(study_id: str, obs: Observation, *, top_level: bool,
-                      is_indication_answer: bool = False) -> dict[str, Any]:
+def observation_props(
+    study_id: str, obs: Observation, *, top_level: bool, is_indication_answer: bool = False
+) -> dict[str, Any]:
     distances = [r.distances for r in obs.regions]
     region_extras = [r.extras() for r in obs.regions]
     props = {
@@ -64,8 +81,9 @@ def observation_props(study_id: str, obs: Observation, *, top_level: bool,
         "categories": obs.obs_categories,
         "subcategories": obs.obs_subcategories,
         "regions": [r.region for r in obs.regions],
-        "region_distances_json": (dumps([distances, region_extras])
-                                  if any(distances) or any(region_extras) else None),
+        "region_distances_json": (
+            dumps([distances, region_extras]) if any(distances) or any(region_extras) else None
+        ),
         "default_regions": obs.default_regions,
         "non_resolved_regions": obs.non_resolved_regions,
         "modifiers": [f"{t}:{v}" for t, values in obs.modifiers.items() for v in values],
@@ -81,15 +99,17 @@ def observation_props(study_id: str, obs: Observation, *, top_level: bool,
 
 
 def localization_props(loc: Localization) -> dict[str, Any]:
-    return _clean({
-        "bboxes_flat": [float(c) for box in loc.bboxes for c in box],
-        "localization_reference_ids": loc.localization_reference_ids,
-        "instance_mask_ids": loc.instance_mask_ids,
-        "missing_localization": loc.missing_localization,
-        "is_fallback": loc.is_fallback,
-        "localization_quality": loc.localization_quality,
-        "extra_json": _extra(loc),
-    })
+    return _clean(
+        {
+            "bboxes_flat": [float(c) for box in loc.bboxes for c in box],
+            "localization_reference_ids": loc.localization_reference_ids,
+            "instance_mask_ids": loc.instance_mask_ids,
+            "missing_localization": loc.missing_localization,
+            "is_fallback": loc.is_fallback,
+            "localization_quality": loc.localization_quality,
+            "extra_json": _extra(loc),
+        }
+    )
 
 
 def study_rows(sg: SceneGraph) -> dict[str, list[dict[str, Any]]]:
@@ -97,31 +117,44 @@ def study_rows(sg: SceneGraph) -> dict[str, list[dict[str, Any]]]:
     rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
     sid = sg.study_id
     meta = sg.metadata
-    imagenome = {k: [m.model_dump(mode="json") for m in getattr(sg, k)]
-                 for k in ("image_objects", "attribute_relations", "comparison_relations")
-                 if getattr(sg, k)}
-    rows["studies"].append({"patient_id": sg.patient_id, "study_id": sid, "props": _clean({
-        "study_id": sid,
-        "patient_id": sg.patient_id,
-        "source": sg.source,
-        "content_hash": sg.content_hash(),
-        "split": sg.split if sg.split is not None else (meta.split if meta else None),
-        "split_declared": sg.split is not None,
-        "study_order": sg.study_order,
-        "study_datetime": sg.study_datetime,
-        "gender": sg.gender,
-        "age_decile": sg.age_decile,
-        "reason_for_exam": sg.reason_for_exam,
-        "top_level_obs_ids": sg.top_level_obs_ids,
-        "num_observations": len(sg.observations),
-        "grade": grade_of(sg.study_quality) if sg.study_quality else None,
-        "img_loc_quality_json": (dumps(sg.study_img_localization_quality)
-                                 if sg.study_img_localization_quality else None),
-        "metadata_json": dumps(meta.model_dump(mode="json")) if meta else None,
-        "imagenome_json": dumps(imagenome) if imagenome else None,
-        "extra_json": _extra(sg),
-        **_quality("q_", sg.study_quality),
-    })})
+    imagenome = {
+        k: [m.model_dump(mode="json") for m in getattr(sg, k)]
+        for k in ("image_objects", "attribute_relations", "comparison_relations")
+        if getattr(sg, k)
+    }
+    rows["studies"].append(
+        {
+            "patient_id": sg.patient_id,
+            "study_id": sid,
+            "props": _clean(
+                {
+                    "study_id": sid,
+                    "patient_id": sg.patient_id,
+                    "source": sg.source,
+                    "content_hash": sg.content_hash(),
+                    "split": sg.split if sg.split is not None else (meta.split if meta else None),
+                    "split_declared": sg.split is not None,
+                    "study_order": sg.study_order,
+                    "study_datetime": sg.study_datetime,
+                    "gender": sg.gender,
+                    "age_decile": sg.age_decile,
+                    "reason_for_exam": sg.reason_for_exam,
+                    "top_level_obs_ids": sg.top_level_obs_ids,
+                    "num_observations": len(sg.observations),
+                    "grade": grade_of(sg.study_quality) if sg.study_quality else None,
+                    "img_loc_quality_json": (
+                        dumps(sg.study_img_localization_quality)
+                        if sg.study_img_localization_quality
+                        else None
+                    ),
+                    "metadata_json": dumps(meta.model_dump(mode="json")) if meta else None,
+                    "imagenome_json": dumps(imagenome) if imagenome else None,
+                    "extra_json": _extra(sg),
+                    **_quality("q_", sg.study_quality),
+                }
+            ),
+        }
+    )
 
     # Images: declared ones, plus any image a localization refers to.
     declared = set(sg.images)
@@ -130,79 +163,141 @@ def study_rows(sg: SceneGraph) -> dict[str, list[dict[str, Any]]]:
         referenced.update(holder.localization)
     for image_id in sorted(declared | referenced):
         img = sg.images.get(image_id)
-        props: dict[str, Any] = {"image_id": image_id, "study_id": sid,
-                                 "declared": image_id in declared}
+        props: dict[str, Any] = {
+            "image_id": image_id,
+            "study_id": sid,
+            "declared": image_id in declared,
+        }
         if img is not None:
-            props.update({
-                "view_position": img.view_position,
-                "patient_orientation": img.patient_orientation,
-                "width": img.width,
-                "height": img.height,
-                "path": img.path,
-                "is_frontal": img.is_frontal if img.view_position else None,
-                "localization_quality": img.localization_quality,
-                "extra_json": _extra(img),
-            })
+            props.update(
+                {
+                    "view_position": img.view_position,
+                    "patient_orientation": img.patient_orientation,
+                    "width": img.width,
+                    "height": img.height,
+                    "path": img.path,
+                    "is_frontal": img.is_frontal if img.view_position else None,
+                    "localization_quality": img.localization_quality,
+                    "extra_json": _extra(img),
+                }
+            )
         rows["images"].append({"study_id": sid, "image_id": image_id, "props": _clean(props)})
 
     for sent in sg.sentences.values():
-        rows["sentences"].append({"study_id": sid, "props": _clean({
-            "key": f"{sid}/{sent.sent_id}", "study_id": sid, "sent_id": sent.sent_id,
-            "section": sent.section, "section_type": sent.section_type, "text": sent.sentence,
-            "extra_json": _extra(sent),
-        })})
+        rows["sentences"].append(
+            {
+                "study_id": sid,
+                "props": _clean(
+                    {
+                        "key": f"{sid}/{sent.sent_id}",
+                        "study_id": sid,
+                        "sent_id": sent.sent_id,
+                        "section": sent.section,
+                        "section_type": sent.section_type,
+                        "text": sent.sentence,
+                        "extra_json": _extra(sent),
+                    }
+                ),
+            }
+        )
 
     top = set(sg.top_level_obs_ids)
     for obs in sg.observations.values():
         rows["observations"].append(
-            {"study_id": sid, "props": observation_props(sid, obs, top_level=obs.obs_id in top)})
+            {"study_id": sid, "props": observation_props(sid, obs, top_level=obs.obs_id in top)}
+        )
 
     ind = sg.indication
     if ind is not None:
         answer = ind.answer_for_indication
-        rows["indications"].append({"study_id": sid, "props": _clean({
-            "key": sid, "study_id": sid, "summary": ind.indication_summary,
-            "patient_info": ind.patient_info, "indication": ind.indication,
-            "evaluation": ind.evaluation, "associated_sentence_ids": ind.associated_sentence_ids,
-            "associated_obs_ids": ind.associated_obs_ids, "has_answer": answer is not None,
-            "extra_json": _extra(ind),
-        }), "answer": (observation_props(sid, answer, top_level=False, is_indication_answer=True)
-                       if answer else None)})
-        rows["ind_sent"] += [{"study_id": sid, "sent": f"{sid}/{s}"}
-                             for s in ind.associated_sentence_ids]
+        rows["indications"].append(
+            {
+                "study_id": sid,
+                "props": _clean(
+                    {
+                        "key": sid,
+                        "study_id": sid,
+                        "summary": ind.indication_summary,
+                        "patient_info": ind.patient_info,
+                        "indication": ind.indication,
+                        "evaluation": ind.evaluation,
+                        "associated_sentence_ids": ind.associated_sentence_ids,
+                        "associated_obs_ids": ind.associated_obs_ids,
+                        "has_answer": answer is not None,
+                        "extra_json": _extra(ind),
+                    }
+                ),
+                "answer": (
+                    observation_props(sid, answer, top_level=False, is_indication_answer=True)
+                    if answer
+                    else None
+                ),
+            }
+        )
+        rows["ind_sent"] += [
+            {"study_id": sid, "sent": f"{sid}/{s}"} for s in ind.associated_sentence_ids
+        ]
         rows["ind_obs"] += [{"study_id": sid, "obs": f"{sid}/{o}"} for o in ind.associated_obs_ids]
 
     for reg in sg.regions.values():
         key = f"{sid}/{reg.region}"
-        rows["regions"].append({"study_id": sid, "props": _clean({
-            "key": key, "study_id": sid, "region": reg.region, "laterality": reg.laterality,
-            "localization_quality": reg.region_localization_quality, "extra_json": _extra(reg),
-        })})
+        rows["regions"].append(
+            {
+                "study_id": sid,
+                "props": _clean(
+                    {
+                        "key": key,
+                        "study_id": sid,
+                        "region": reg.region,
+                        "laterality": reg.laterality,
+                        "localization_quality": reg.region_localization_quality,
+                        "extra_json": _extra(reg),
+                    }
+                ),
+            }
+        )
         rows["anatomy_links"].append({"key": key, "name": reg.region})
         for image_id, loc in reg.localization.items():
-            rows["region_loc"].append({"key": key, "image_id": image_id,
-                                       "props": localization_props(loc)})
+            rows["region_loc"].append(
+                {"key": key, "image_id": image_id, "props": localization_props(loc)}
+            )
 
     for obs in sg.all_observations().values():
         key = f"{sid}/{obs.obs_id}"
         for image_id, loc in obs.localization.items():
-            rows["obs_loc"].append({"key": key, "image_id": image_id,
-                                    "props": localization_props(loc)})
+            rows["obs_loc"].append(
+                {"key": key, "image_id": image_id, "props": localization_props(loc)}
+            )
         rows["entity_links"] += [{"key": key, "name": e} for e in dict.fromkeys(obs.obs_entities)]
 
     for i, rel in enumerate(sg.obs_relations):
-        rows["children"].append({"parent": f"{sid}/{rel.parent_observation_id}",
-                                 "child": f"{sid}/{rel.child_observation_id}",
-                                 "child_type": rel.child_type, "order": i})
+        rows["children"].append(
+            {
+                "parent": f"{sid}/{rel.parent_observation_id}",
+                "child": f"{sid}/{rel.child_observation_id}",
+                "child_type": rel.child_type,
+                "order": i,
+            }
+        )
     for i, rel in enumerate(sg.obs_sent_relations):
-        rows["obs_sent"].append({"obs": f"{sid}/{rel.observation_id}",
-                                 "sent": f"{sid}/{rel.sentence_id}", "order": i})
+        rows["obs_sent"].append(
+            {"obs": f"{sid}/{rel.observation_id}", "sent": f"{sid}/{rel.sentence_id}", "order": i}
+        )
     for i, rel in enumerate(sg.located_at_relations):
-        rows["located_at"].append({"obs": f"{sid}/{rel.observation_id}",
-                                   "region": f"{sid}/{rel.region}", "props": _clean({
-                                       "order": i, "where_specified": rel.where_specified,
-                                       "distances_json": dumps(rel.distances) if rel.distances
-                                       else None, "extra_json": _extra(rel)})})
+        rows["located_at"].append(
+            {
+                "obs": f"{sid}/{rel.observation_id}",
+                "region": f"{sid}/{rel.region}",
+                "props": _clean(
+                    {
+                        "order": i,
+                        "where_specified": rel.where_specified,
+                        "distances_json": dumps(rel.distances) if rel.distances else None,
+                        "extra_json": _extra(rel),
+                    }
+                ),
+            }
+        )
     for i, rel in enumerate(sg.region_region_relations):
         row = {"from": f"{sid}/{rel.related_region}", "to": f"{sid}/{rel.region}", "order": i}
         kind = REGION_REL_TYPES.get(rel.relation_type)

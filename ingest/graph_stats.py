@@ -8,5 +8,7 @@ from cxrkg.cypher.store import GraphStore
 def graph_stats(store: GraphStore) -> dict[str, dict[str, int]]:
     nodes = store.run_named("explore/count_nodes_by_label", read_only=True)
     rels = store.run_named("explore/count_relationships_by_type", read_only=True)
-    return {"nodes": {r["label"]: int(r["n"]) for r in nodes},
-            "relationships": {r["type"]: int(r["n"]) for r in rels}}
+    return {
+        "nodes": {r["label"]: int(r["n"]) for r in nodes},
+        "relationships": {r["type"]: int(r["n"]) for r in rels},
+    }

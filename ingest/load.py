@@ -20,12 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from cxrkg.cypher.queries import load_query
 from cxrkg.cypher.store import GraphStore, StoreError, StoreUnavailable
 from cxrkg.ingest.graph_rows import merge_rows, study_rows
 from cxrkg.ingest.model import IngestError, Rejected, SceneGraph
+from tqdm import tqdm
 
 __all__ = ["IngestError", "IngestReport", "load_scene_graphs", "ingest_qba", "ingest_imagenome"]
 
@@ -54,8 +53,10 @@ class IngestReport:
             lines.append("rejected:")
             lines += [f"  - {r.describe()}" for r in self.rejected[:50]]
             if len(self.rejected) > 50:
-                lines.append(f"  ... and {len(self.rejected) - 50:,} more; by reason: "
-                             + ", ".join(f"{k} ({v})" for k, v in reasons.most_common(5)))
+                lines.append(
+                    f"  ... and {len(self.rejected) - 50:,} more; by reason: "
+                    + ", ".join(f"{k} ({v})" for k, v in reasons.most_common(5))
+                )
         return "\n".join(lines)
 
 
@@ -75,8 +76,13 @@ def load_scene_graphs(
     size = batch_size or store.settings.batch_size
     started = time.perf_counter()
     patients: set[str] = set()
-    bar = tqdm(total=min(total, limit) if total and limit else (limit or total), unit="study",
-               desc=f"ingest {source}".strip(), disable=not progress, leave=False)
+    bar = tqdm(
+        total=min(total, limit) if total and limit else (limit or total),
+        unit="study",
+        desc=f"ingest {source}".strip(),
+        disable=not progress,
+        leave=False,
+    )
     batch: list[SceneGraph] = []
     try:
         for item in _limited(items, limit):
@@ -109,20 +115,28 @@ def load_scene_graphs(
     return report
 
 
-def _limited(items: Iterable[SceneGraph | Rejected], limit: int | None
-             ) -> Iterator[SceneGraph | Rejected]:
+def _limited(
+    items: Iterable[SceneGraph | Rejected], limit: int | None
+) -> Iterator[SceneGraph | Rejected]:
     for i, item in enumerate(items):
         if limit is not None and i >= limit:
             return
         yield item
 
 
-def _write_batch(store: GraphStore, batch: list[SceneGraph], report: IngestReport,
-                 patients: set[str], strict: bool) -> None:
+def _write_batch(
+    store: GraphStore,
+    batch: list[SceneGraph],
+    report: IngestReport,
+    patients: set[str],
+    strict: bool,
+) -> None:
     # A study id seen twice in one batch: the later one wins, as a re-ingest would.
     unique = list({sg.study_id: sg for sg in batch}.values())
-    hashes = {r["study_id"]: r["content_hash"] for r in store.run_named(
-        "load/study_hashes", {"study_ids": [sg.study_id for sg in unique]})}
+    hashes = {
+        r["study_id"]: r["content_hash"]
+        for r in store.run_named("load/study_hashes", {"study_ids": [sg.study_id for sg in unique]})
+    }
     todo: list[tuple[SceneGraph, dict[str, list[dict[str, Any]]]]] = []
     for sg in unique:
         if hashes.get(sg.study_id) == sg.content_hash():
@@ -158,8 +172,11 @@ def _write_batch(store: GraphStore, batch: list[SceneGraph], report: IngestRepor
     patients.update(sg.patient_id for sg, _ in todo)
 
 
-def _write(store: GraphStore, todo: list[tuple[SceneGraph, dict[str, list[dict[str, Any]]]]],
-           hashes: dict[str, str]) -> None:
+def _write(
+    store: GraphStore,
+    todo: list[tuple[SceneGraph, dict[str, list[dict[str, Any]]]]],
+    hashes: dict[str, str],
+) -> None:
     params: dict[str, Any] = merge_rows([rows for _, rows in todo])
     params["delete_ids"] = [sg.study_id for sg, _ in todo if sg.study_id in hashes]
     store.run_named("load/write_studies", params)
@@ -167,11 +184,15 @@ def _write(store: GraphStore, todo: list[tuple[SceneGraph, dict[str, list[dict[s
 
 def _explain_failure(store: GraphStore, sg: SceneGraph) -> str:
     """Say which image ids clash with another study, else pass the database's reason on."""
-    image_ids = sorted(set(sg.images) | {i for o in sg.all_observations().values()
-                                         for i in o.localization})
-    owners = store.run("UNWIND $ids AS iid MATCH (s:Study)-[:HAS_IMAGE]->(i:Image {image_id: iid}) "
-                       "WHERE s.study_id <> $sid RETURN i.image_id AS image_id, s.study_id AS owner",
-                       {"ids": image_ids, "sid": sg.study_id}, read_only=True)
+    image_ids = sorted(
+        set(sg.images) | {i for o in sg.all_observations().values() for i in o.localization}
+    )
+    owners = store.run(
+        "UNWIND $ids AS iid MATCH (s:Study)-[:HAS_IMAGE]->(i:Image {image_id: iid}) "
+        "WHERE s.study_id <> $sid RETURN i.image_id AS image_id, s.study_id AS owner",
+        {"ids": image_ids, "sid": sg.study_id},
+        read_only=True,
+    )
     if owners:
         clash = ", ".join(f"{r['image_id']} (study {r['owner']})" for r in owners[:3])
         return f"image id already belongs to another study: {clash}"
@@ -198,20 +219,26 @@ def link_patients(store: GraphStore, patient_ids: list[str]) -> None:
         data = json.loads(rec["imagenome_json"])
         for comp in data.get("comparison_relations", []):
             changes = [n.rsplit("|", 1)[-1] for n in comp.get("relationship_names", [])]
-            rows.append({
-                "key": f"{rec['study_id']}/{comp['bbox_name']}",
-                "prev_image_id": comp["object_id"].rsplit("_", 1)[0],
-                "bbox_name": comp["bbox_name"],
-                "relationship_id": comp["relationship_id"],
-                "props": {k: v for k, v in {
-                    "relationship_names": comp.get("relationship_names", []),
-                    "changes": changes,
-                    "predicate": comp.get("predicate"),
-                    "phrase": comp.get("phrase"),
-                    "attributes": comp.get("attributes", []),
-                    "synsets": comp.get("synsets", []),
-                }.items() if v is not None},
-            })
+            rows.append(
+                {
+                    "key": f"{rec['study_id']}/{comp['bbox_name']}",
+                    "prev_image_id": comp["object_id"].rsplit("_", 1)[0],
+                    "bbox_name": comp["bbox_name"],
+                    "relationship_id": comp["relationship_id"],
+                    "props": {
+                        k: v
+                        for k, v in {
+                            "relationship_names": comp.get("relationship_names", []),
+                            "changes": changes,
+                            "predicate": comp.get("predicate"),
+                            "phrase": comp.get("phrase"),
+                            "attributes": comp.get("attributes", []),
+                            "synsets": comp.get("synsets", []),
+                        }.items()
+                        if v is not None
+                    },
+                }
+            )
     if rows:
         store.write_batches(load_query("load/link_comparisons"), rows)
 

@@ -97,8 +97,9 @@ class Observation(_Model):
     def _modifier_lists(cls, value: Any) -> Any:
         # QBA writes modifiers as {type: [values]}; accept a bare string or null too.
         if isinstance(value, dict):
-            return {k: ([] if v is None else [v] if isinstance(v, str) else v)
-                    for k, v in value.items()}
+            return {
+                k: ([] if v is None else [v] if isinstance(v, str) else v) for k, v in value.items()
+            }
         if isinstance(value, list):  # the answer-style [[type, value], ...]
             out: dict[str, list[str]] = {}
             for pair in value:
@@ -307,34 +308,45 @@ class SceneGraph(_Model):
                 raise ValueError(f"top_level_obs_ids[{i}]: unknown observation {oid!r}")
         for i, rel in enumerate(self.located_at_relations):
             if rel.observation_id not in obs:
-                raise ValueError(f"located_at_relations[{i}].observation_id: unknown observation"
-                                 f" {rel.observation_id!r}")
+                raise ValueError(
+                    f"located_at_relations[{i}].observation_id: unknown observation"
+                    f" {rel.observation_id!r}"
+                )
             if rel.region not in self.regions:
                 raise ValueError(f"located_at_relations[{i}].region: unknown region {rel.region!r}")
         for i, rel in enumerate(self.obs_relations):
             for fld in ("parent_observation_id", "child_observation_id"):
                 if getattr(rel, fld) not in obs:
-                    raise ValueError(f"obs_relations[{i}].{fld}: unknown observation"
-                                     f" {getattr(rel, fld)!r}")
+                    raise ValueError(
+                        f"obs_relations[{i}].{fld}: unknown observation {getattr(rel, fld)!r}"
+                    )
         for i, rel in enumerate(self.obs_sent_relations):
             if rel.observation_id not in obs:
-                raise ValueError(f"obs_sent_relations[{i}].observation_id: unknown observation"
-                                 f" {rel.observation_id!r}")
+                raise ValueError(
+                    f"obs_sent_relations[{i}].observation_id: unknown observation"
+                    f" {rel.observation_id!r}"
+                )
             if rel.sentence_id not in self.sentences:
-                raise ValueError(f"obs_sent_relations[{i}].sentence_id: unknown sentence"
-                                 f" {rel.sentence_id!r}")
+                raise ValueError(
+                    f"obs_sent_relations[{i}].sentence_id: unknown sentence {rel.sentence_id!r}"
+                )
         for i, rel in enumerate(self.region_region_relations):
             for fld in ("region", "related_region"):
                 if getattr(rel, fld) not in self.regions:
-                    raise ValueError(f"region_region_relations[{i}].{fld}: unknown region"
-                                     f" {getattr(rel, fld)!r}")
+                    raise ValueError(
+                        f"region_region_relations[{i}].{fld}: unknown region {getattr(rel, fld)!r}"
+                    )
         if self.indication:
             for i, sid in enumerate(self.indication.associated_sentence_ids):
                 if sid not in self.sentences:
-                    raise ValueError(f"indication.associated_sentence_ids[{i}]: unknown sentence {sid!r}")
+                    raise ValueError(
+                        f"indication.associated_sentence_ids[{i}]: unknown sentence {sid!r}"
+                    )
             for i, oid in enumerate(self.indication.associated_obs_ids):
                 if oid not in obs:
-                    raise ValueError(f"indication.associated_obs_ids[{i}]: unknown observation {oid!r}")
+                    raise ValueError(
+                        f"indication.associated_obs_ids[{i}]: unknown observation {oid!r}"
+                    )
         return self
 
     # -- helpers every consumer wants ----------------------------------------------------
@@ -348,8 +360,12 @@ class SceneGraph(_Model):
 
     def content_hash(self) -> str:
         """A stable hash of everything in the scene graph (idempotent re-ingest)."""
-        payload = json.dumps(self.model_dump(mode="json", exclude_none=False), sort_keys=True,
-                             separators=(",", ":"), ensure_ascii=False)
+        payload = json.dumps(
+            self.model_dump(mode="json", exclude_none=False),
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:24]
 
     def to_qba_json(self) -> dict[str, Any]:
@@ -358,8 +374,15 @@ class SceneGraph(_Model):
         for key in ("images", "image_objects", "attribute_relations", "comparison_relations"):
             if not data.get(key):
                 data.pop(key, None)
-        for key in ("metadata", "split", "study_order", "study_datetime", "gender", "age_decile",
-                    "reason_for_exam"):
+        for key in (
+            "metadata",
+            "split",
+            "study_order",
+            "study_datetime",
+            "gender",
+            "age_decile",
+            "reason_for_exam",
+        ):
             if data.get(key) is None:
                 data.pop(key, None)
         return data

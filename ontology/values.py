@@ -47,33 +47,103 @@ POSITIVENESS: tuple[str, ...] = ("pos", "neg")
 # --- modifiers ------------------------------------------------------------------------
 MODIFIERS: dict[str, tuple[str, ...]] = {
     "temporal": ("acute", "subacute", "chronic", "old", "healed", "recent", "longstanding"),
-    "severity": ("minimal", "tiny", "trace", "small", "mild", "moderate", "large", "severe",
-                 "extensive", "massive", "marked", "prominent", "subtle", "borderline"),
-    "texture": ("patchy", "hazy", "streaky", "linear", "nodular", "reticular", "reticulonodular",
-                "ground-glass", "interstitial", "alveolar", "airspace", "calcified", "confluent",
-                "ill-defined", "well-defined", "dense", "faint"),
-    "spread": ("focal", "multifocal", "diffuse", "widespread", "scattered", "localized",
-               "bilateral", "unilateral", "segmental", "lobar"),
+    "severity": (
+        "minimal",
+        "tiny",
+        "trace",
+        "small",
+        "mild",
+        "moderate",
+        "large",
+        "severe",
+        "extensive",
+        "massive",
+        "marked",
+        "prominent",
+        "subtle",
+        "borderline",
+    ),
+    "texture": (
+        "patchy",
+        "hazy",
+        "streaky",
+        "linear",
+        "nodular",
+        "reticular",
+        "reticulonodular",
+        "ground-glass",
+        "interstitial",
+        "alveolar",
+        "airspace",
+        "calcified",
+        "confluent",
+        "ill-defined",
+        "well-defined",
+        "dense",
+        "faint",
+    ),
+    "spread": (
+        "focal",
+        "multifocal",
+        "diffuse",
+        "widespread",
+        "scattered",
+        "localized",
+        "bilateral",
+        "unilateral",
+        "segmental",
+        "lobar",
+    ),
 }
 
 # --- changes (longitudinal) -----------------------------------------------------------
 CHANGES: tuple[str, ...] = (
-    "new", "no new", "worsened", "increased", "improved", "decreased", "unchanged", "stable",
-    "resolved", "partially resolved", "persistent", "recurrent", "removed", "repositioned",
+    "new",
+    "no new",
+    "worsened",
+    "increased",
+    "improved",
+    "decreased",
+    "unchanged",
+    "stable",
+    "resolved",
+    "partially resolved",
+    "persistent",
+    "recurrent",
+    "removed",
+    "repositioned",
     "interval placement",
 )
 # Coarse direction of each change value (Chest ImaGenome's improved/worsened/no change).
 CHANGE_DIRECTION: dict[str, str] = {
-    "new": "worsened", "worsened": "worsened", "increased": "worsened", "recurrent": "worsened",
-    "improved": "improved", "decreased": "improved", "resolved": "improved",
-    "partially resolved": "improved", "removed": "improved",
-    "unchanged": "no change", "stable": "no change", "persistent": "no change",
-    "no new": "no change", "repositioned": "no change", "interval placement": "worsened",
+    "new": "worsened",
+    "worsened": "worsened",
+    "increased": "worsened",
+    "recurrent": "worsened",
+    "improved": "improved",
+    "decreased": "improved",
+    "resolved": "improved",
+    "partially resolved": "improved",
+    "removed": "improved",
+    "unchanged": "no change",
+    "stable": "no change",
+    "persistent": "no change",
+    "no new": "no change",
+    "repositioned": "no change",
+    "interval placement": "worsened",
 }
 
 ANSWER_TYPES: tuple[str, ...] = ("main_answer", "details", "related_information")
-CHILD_TYPES: tuple[str, ...] = ("associated_with", "located_at", "described_as", "caused_by",
-                                "suggestive_of", "differential_diagnosis", "example_of", "part_of")
+CHILD_TYPES: tuple[str, ...] = (
+    "associated_with",
+    "located_at",
+    "described_as",
+    "caused_by",
+    "suggestive_of",
+    "differential_diagnosis",
+    "example_of",
+    "part_of",
+)
 WHERE_SPECIFIED: tuple[str, ...] = ("direct", "default", "parent", "child")
 
 
@@ -93,49 +163,123 @@ def _criterion(name: str, options: list[tuple[str, str]]) -> tuple[QualityOption
 
 
 EXTRACTION_CRITERIA: dict[str, tuple[QualityOption, ...]] = {
-    c[0].criterion: c for c in (
-        _criterion("region_quality", [
-            ("RESOLVED_REGIONS_ONLY", "A++"), ("CONTAINS_NON_RESOLVED_REGIONS", "A"),
-            ("CONTAINS_DEFAULT_REGIONS", "A"), ("DEFAULT_REGIONS_ONLY", "B"), ("NO_REGIONS", "B")]),
-        _criterion("entity_quality", [
-            ("RESOLVED_ENTITIES_ONLY", "A++"), ("CONTAINS_NON_RESOLVED_ENTITIES", "A"),
-            ("NO_ENTITIES", "B")]),
-        _criterion("sentence_name_quality", [
-            ("NO_ISSUES", "A++"), ("UNDERSCORES_IN_SENTENCE_OR_NAME", "A"),
-            ("CHANGE_IN_SENTENCE_OR_NAME", "B")]),
-        _criterion("change_quality", [
-            ("NO_ISSUES", "A++"), ("CONTAINS_NON_RESOLVED_CHANGES", "A"),
-            ("UNDERSCORES_IN_CHANGE_SENTENCE", "A"), ("CHANGE_SENTENCE_REMOVED", "B")]),
-        _criterion("issue_level", [
-            ("NO_ISSUES", "A++"), ("FIXABLE", "A+"), ("IGNORABLE", "A"),
-            ("MOSTLY_INTERPRETABLE", "B"), ("NON_INTERPRETABLE", "C"), ("DISCARDED", "D")]),
-        _criterion("localization_quality", [
-            ("BBOX_AND_MASK_LOCALIZATION", "A++"), ("BBOX_LOCALIZATION", "A++"),
-            ("INCOMPLETE_LOCALIZATION", "A"), ("FALLBACK_LOCALIZATION", "B"),
-            ("NO_LOCALIZATION", "B")]),
+    c[0].criterion: c
+    for c in (
+        _criterion(
+            "region_quality",
+            [
+                ("RESOLVED_REGIONS_ONLY", "A++"),
+                ("CONTAINS_NON_RESOLVED_REGIONS", "A"),
+                ("CONTAINS_DEFAULT_REGIONS", "A"),
+                ("DEFAULT_REGIONS_ONLY", "B"),
+                ("NO_REGIONS", "B"),
+            ],
+        ),
+        _criterion(
+            "entity_quality",
+            [
+                ("RESOLVED_ENTITIES_ONLY", "A++"),
+                ("CONTAINS_NON_RESOLVED_ENTITIES", "A"),
+                ("NO_ENTITIES", "B"),
+            ],
+        ),
+        _criterion(
+            "sentence_name_quality",
+            [
+                ("NO_ISSUES", "A++"),
+                ("UNDERSCORES_IN_SENTENCE_OR_NAME", "A"),
+                ("CHANGE_IN_SENTENCE_OR_NAME", "B"),
+            ],
+        ),
+        _criterion(
+            "change_quality",
+            [
+                ("NO_ISSUES", "A++"),
+                ("CONTAINS_NON_RESOLVED_CHANGES", "A"),
+                ("UNDERSCORES_IN_CHANGE_SENTENCE", "A"),
+                ("CHANGE_SENTENCE_REMOVED", "B"),
+            ],
+        ),
+        _criterion(
+            "issue_level",
+            [
+                ("NO_ISSUES", "A++"),
+                ("FIXABLE", "A+"),
+                ("IGNORABLE", "A"),
+                ("MOSTLY_INTERPRETABLE", "B"),
+                ("NON_INTERPRETABLE", "C"),
+                ("DISCARDED", "D"),
+            ],
+        ),
+        _criterion(
+            "localization_quality",
+            [
+                ("BBOX_AND_MASK_LOCALIZATION", "A++"),
+                ("BBOX_LOCALIZATION", "A++"),
+                ("INCOMPLETE_LOCALIZATION", "A"),
+                ("FALLBACK_LOCALIZATION", "B"),
+                ("NO_LOCALIZATION", "B"),
+            ],
+        ),
     )
 }
 
 QA_CRITERIA: dict[str, tuple[QualityOption, ...]] = {
-    c[0].criterion: c for c in (
-        _criterion("entailment", [
-            ("ALIGNED_MENTIONED", "A++"), ("ALIGNED_INFERABLE", "A++"),
-            ("ALIGNED_NEGATIVE_NOT_MENTIONED", "A"), ("ALIGNED_GENERAL_STATEMENT", "A"),
-            ("NON_ALIGNED_NON_INFERABLE", "B"), ("NON_ALIGNED_MISLEADING", "C"),
-            ("NON_ALIGNED_CONTRADICTING", "D")]),
+    c[0].criterion: c
+    for c in (
+        _criterion(
+            "entailment",
+            [
+                ("ALIGNED_MENTIONED", "A++"),
+                ("ALIGNED_INFERABLE", "A++"),
+                ("ALIGNED_NEGATIVE_NOT_MENTIONED", "A"),
+                ("ALIGNED_GENERAL_STATEMENT", "A"),
+                ("NON_ALIGNED_NON_INFERABLE", "B"),
+                ("NON_ALIGNED_MISLEADING", "C"),
+                ("NON_ALIGNED_CONTRADICTING", "D"),
+            ],
+        ),
         # Relevance depends on the answer type it is judged for; see relevance_cap().
-        _criterion("relevance", [
-            ("RELEVANT_MAIN_ANSWER", "A++"), ("RELATED_INFO", "A++"),
-            ("REDUNDANT_INFO", "A"), ("IRRELEVANT_INFO", "A")]),
-        _criterion("completeness", [
-            ("FULLY_COMPLETE", "A++"), ("DETAILS_MISSING", "A+"), ("NOT_ANSWERED", "B"),
-            ("INCOMPLETE_NON_MISLEADING", "B"), ("INCOMPLETE_MISLEADING", "C")]),
-        _criterion("question_clarity", [
-            ("OPTIMAL", "A++"), ("UNUSUAL_SENTENCE_STRUCTURE", "A"), ("GRAMMATICAL_ERRORS", "A"),
-            ("UNCLEAR_QUESTION", "B"), ("UNRELATED_TO_CHEST_XRAY", "B"), ("UNANSWERABLE", "C")]),
-        _criterion("answer_clarity", [
-            ("OPTIMAL", "A++"), ("UNUSUAL_SENTENCE_STRUCTURE", "A"), ("GRAMMATICAL_ERRORS", "A"),
-            ("UNCLEAR_ANSWER", "B"), ("NOT_UNDERSTANDABLE", "C")]),
+        _criterion(
+            "relevance",
+            [
+                ("RELEVANT_MAIN_ANSWER", "A++"),
+                ("RELATED_INFO", "A++"),
+                ("REDUNDANT_INFO", "A"),
+                ("IRRELEVANT_INFO", "A"),
+            ],
+        ),
+        _criterion(
+            "completeness",
+            [
+                ("FULLY_COMPLETE", "A++"),
+                ("DETAILS_MISSING", "A+"),
+                ("NOT_ANSWERED", "B"),
+                ("INCOMPLETE_NON_MISLEADING", "B"),
+                ("INCOMPLETE_MISLEADING", "C"),
+            ],
+        ),
+        _criterion(
+            "question_clarity",
+            [
+                ("OPTIMAL", "A++"),
+                ("UNUSUAL_SENTENCE_STRUCTURE", "A"),
+                ("GRAMMATICAL_ERRORS", "A"),
+                ("UNCLEAR_QUESTION", "B"),
+                ("UNRELATED_TO_CHEST_XRAY", "B"),
+                ("UNANSWERABLE", "C"),
+            ],
+        ),
+        _criterion(
+            "answer_clarity",
+            [
+                ("OPTIMAL", "A++"),
+                ("UNUSUAL_SENTENCE_STRUCTURE", "A"),
+                ("GRAMMATICAL_ERRORS", "A"),
+                ("UNCLEAR_ANSWER", "B"),
+                ("NOT_UNDERSTANDABLE", "C"),
+            ],
+        ),
     )
 }
 
@@ -179,8 +323,17 @@ def quality_mappings() -> list[dict[str, str | int]]:
     for level, table in (("extraction", EXTRACTION_CRITERIA), ("qa", QA_CRITERIA)):
         for criterion, options in table.items():
             for opt in options:
-                rows.append({"level": level, "criterion": criterion, "code": opt.code,
-                             "name": opt.name, "max_grade": opt.max_grade})
-    rows += [{"level": "grade", "criterion": "grade", "code": grade_rank(g), "name": g,
-              "max_grade": g} for g in GRADES]
+                rows.append(
+                    {
+                        "level": level,
+                        "criterion": criterion,
+                        "code": opt.code,
+                        "name": opt.name,
+                        "max_grade": opt.max_grade,
+                    }
+                )
+    rows += [
+        {"level": "grade", "criterion": "grade", "code": grade_rank(g), "name": g, "max_grade": g}
+        for g in GRADES
+    ]
     return rows

@@ -35,8 +35,12 @@ def settings(cxrkg_home: Path) -> Iterator[Settings]:
     """Settings pointing at this session's own home and port; also exported to the env
     so that code reading `get_settings()` (the CLI, the app) sees the same store."""
     port = free_port()
-    env = {"CXRKG_HOME": str(cxrkg_home), "CXRKG_FALKORDB_PORT": str(port),
-           "CXRKG_BACKEND": "falkordb", "CXRKG_GRAPH": "cxrkg_test"}
+    env = {
+        "CXRKG_HOME": str(cxrkg_home),
+        "CXRKG_FALKORDB_PORT": str(port),
+        "CXRKG_BACKEND": "falkordb",
+        "CXRKG_GRAPH": "cxrkg_test",
+    }
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     reset_settings()

