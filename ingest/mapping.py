@@ -13,21 +13,69 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from cxrkg.config import Settings, get_settings
-from cxrkg.ingest.extract.lexicon import key_of, singular
+from cxrkg.ingest.extract.lexicon import key_of, singular, word_key
 from cxrkg.ontology.values import MODIFIERS
 
 # Words that qualify a mention but do not change which concept it names.
 _QUALIFIERS = {v for vals in MODIFIERS.values() for v in vals} | {
-    "a", "an", "the", "of", "some", "few", "any", "mildly", "minimally", "moderately",
-    "severely", "slightly", "slight", "possible", "possibly", "probable", "probably", "likely",
-    "no", "new", "old", "stable", "unchanged", "increased", "decreased", "increasing",
-    "decreasing", "improved", "worsened", "worsening", "persistent", "resolved", "residual",
-    "left", "right", "bilateral", "bilaterally", "both", "small", "tiny", "trace", "there",
-    "is", "are", "area", "areas", "definite", "evidence", "suspected", "questionable",
+    "a",
+    "an",
+    "the",
+    "of",
+    "some",
+    "few",
+    "any",
+    "mildly",
+    "minimally",
+    "moderately",
+    "severely",
+    "slightly",
+    "slight",
+    "possible",
+    "possibly",
+    "probable",
+    "probably",
+    "likely",
+    "no",
+    "new",
+    "old",
+    "stable",
+    "unchanged",
+    "increased",
+    "decreased",
+    "increasing",
+    "decreasing",
+    "improved",
+    "worsened",
+    "worsening",
+    "persistent",
+    "resolved",
+    "residual",
+    "left",
+    "right",
+    "bilateral",
+    "bilaterally",
+    "both",
+    "small",
+    "tiny",
+    "trace",
+    "there",
+    "is",
+    "are",
+    "area",
+    "areas",
+    "definite",
+    "evidence",
+    "suspected",
+    "questionable",
 }
 _LATERAL_PREFIX = re.compile(r"^(left|right|bilateral)\s+")
+
+
+def _key(text: str) -> str:
+    """Lower-case word tokens, each singular, joined by spaces (the ontology's normalize)."""
+    return " ".join(word_key(w) for w in key_of(text).split())
 
 
 @dataclass(frozen=True)
@@ -67,9 +115,16 @@ class Embedder:
             try:
                 self._model = SentenceTransformer(path, device="cpu")
             except Exception as exc:  # hub unreachable, bad path: say which model and why
-                raise RuntimeError(f"cannot load embedding model {self.model_name!r}: {exc}") from exc
-        vecs = self._model.encode(list(texts), batch_size=batch_size, convert_to_numpy=True,
-                                  normalize_embeddings=True, show_progress_bar=False)
+                raise RuntimeError(
+                    f"cannot load embedding model {self.model_name!r}: {exc}"
+                ) from exc
+        vecs = self._model.encode(
+            list(texts),
+            batch_size=batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
         return np.asarray(vecs, dtype=np.float32)
 
 
@@ -85,9 +140,16 @@ def embedder_for(model: str) -> Embedder:
 class ConceptMapper:
     """Maps finding and region mentions to concept names of one ontology."""
 
-    def __init__(self, onto: Any, settings: Settings | None = None, *, model: str | None = None,
-                 threshold: float | None = None, use_embeddings: bool = True,
-                 cache_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        onto: Any,
+        settings: Settings | None = None,
+        *,
+        model: str | None = None,
+        threshold: float | None = None,
+        use_embeddings: bool = True,
+        cache_dir: Path | None = None,
+    ) -> None:
         settings = settings or get_settings()
         self.onto = onto
         self.model = model or settings.embedding_model
@@ -109,19 +171,19 @@ class ConceptMapper:
                 name = concept.name
                 if getattr(concept, "deprecated", False) and getattr(concept, "replaced_by", None):
                     name = concept.replaced_by
-                lex.setdefault(key_of(surface), name)
-            for surface, name in list(lex.items()):
+                lex.setdefault(_key(surface), name)
+            for name in set(lex.values()):
                 concept = self.onto.get(name, kind=kind)
                 if concept is not None:
-                    labels[key_of(concept.name)] = concept.name
-                    labels[key_of(concept.label or concept.name)] = concept.name
+                    labels[_key(concept.name)] = concept.name
+                    labels[_key(concept.label or concept.name)] = concept.name
             self._lex[kind] = lex
             self._labels[kind] = labels
         return self._lex[kind]
 
     def _lexical(self, text: str, kind: str) -> Mapped | None:
         lex = self._lexicon(kind)
-        key = key_of(text)
+        key = _key(text)
         if not key:
             return None
         if key in self._labels[kind]:
@@ -198,11 +260,12 @@ class ConceptMapper:
                 self._memo[(text, kind)] = hit
                 out[i] = hit
             else:
-                misses.setdefault(key_of(text) or text.strip().lower(), []).append(i)
+                misses.setdefault(_key(text) or text.strip().lower(), []).append(i)
         if misses:
             keys = list(misses)
-            results = self._embed_lookup(keys, kind) if self.use_embeddings else \
-                [(None, 0.0)] * len(keys)
+            results = (
+                self._embed_lookup(keys, kind) if self.use_embeddings else [(None, 0.0)] * len(keys)
+            )
             for key, (name, score) in zip(keys, results, strict=True):
                 for i in misses[key]:
                     m = Mapped(texts[i], name, "embedding" if name else "none", score)

@@ -31,13 +31,31 @@ class Span:
 
 
 def tokenize(text: str) -> list[Token]:
-    return [Token(m.group(0).lower().removesuffix("'s"), m.start(), m.end(), m.group(0))
-            for m in _TOKEN.finditer(text)]
+    return [
+        Token(m.group(0).lower().removesuffix("'s"), m.start(), m.end(), m.group(0))
+        for m in _TOKEN.finditer(text)
+    ]
 
 
 def key_of(text: str) -> str:
     """The matching key of a surface form: lower-case word tokens joined by single spaces."""
     return " ".join(t.text for t in tokenize(text) if t.text[0].isalnum())
+
+
+def _onto_singular():  # noqa: ANN202 - the ontology's own plural rules, when it is installed
+    try:
+        from cxrkg.ontology.model import singular as onto_singular
+    except ImportError:
+        return None
+    return onto_singular
+
+
+def word_key(word: str) -> str:
+    """One token as the lexicon stores it (the ontology's normalize: singular)."""
+    fn = _ONTO_SINGULAR
+    if fn is not None:
+        return fn(word)
+    return singular(word) or word
 
 
 def singular(word: str) -> str | None:
@@ -57,13 +75,16 @@ def singular(word: str) -> str | None:
     return None
 
 
+_ONTO_SINGULAR = _onto_singular()
+
+
 class Lexicon:
     """Surface form key -> (concept name, kind), searched longest-first."""
 
     def __init__(self, entries: Mapping[str, tuple[str, str]]) -> None:
         self.entries: dict[str, tuple[str, str]] = {}
         for surface, value in entries.items():
-            key = key_of(surface)
+            key = " ".join(word_key(w) for w in key_of(surface).split())
             # Very short keys ("pa", "ap") collide with view names and common words.
             if key and (len(key) > 2 or key.isupper()):
                 self.entries.setdefault(key, value)
@@ -79,7 +100,7 @@ class Lexicon:
         return cls(entries)
 
     def lookup(self, words: Iterable[str]) -> tuple[str, str] | None:
-        words = list(words)
+        words = [word_key(w) for w in words]
         hit = self.entries.get(" ".join(words))
         if hit is None and words:
             last = singular(words[-1])
@@ -97,7 +118,7 @@ class Lexicon:
                 continue
             found = None
             for length in range(min(self.max_len, n - i), 0, -1):
-                words = [t.text for t in tokens[i:i + length]]
+                words = [t.text for t in tokens[i : i + length]]
                 if not all(w[0].isalnum() for w in words):
                     continue
                 hit = self.lookup(words)
@@ -106,8 +127,15 @@ class Lexicon:
                     break
             if found:
                 length, (name, kind) = found
-                spans.append(Span(i, i + length, kind, name,
-                                  text[tokens[i].start:tokens[i + length - 1].end]))
+                spans.append(
+                    Span(
+                        i,
+                        i + length,
+                        kind,
+                        name,
+                        text[tokens[i].start : tokens[i + length - 1].end],
+                    )
+                )
                 i += length
             else:
                 i += 1

@@ -37,7 +37,9 @@ class RawObservation:
             entity=as_list(data.get("entity")),
             regions=as_list(data.get("regions")),
             probability=str(data.get("probability") or "positive"),
-            modifiers={str(k): as_list(v) for k, v in mods.items()} if isinstance(mods, dict) else {},
+            modifiers={str(k): as_list(v) for k, v in mods.items()}
+            if isinstance(mods, dict)
+            else {},
             change=as_list(data.get("change")),
             change_sentence=data.get("change_sentence") or None,
             laterality=data.get("laterality") or None,

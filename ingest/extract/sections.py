@@ -10,24 +10,44 @@ from dataclasses import dataclass
 # Heading text (upper case, as written) -> section type. Anything else in capitals with a
 # colon at a line start is kept as its own section with type OTHER.
 SECTION_TYPES: dict[str, str] = {
-    "EXAMINATION": "EXAMINATION", "EXAM": "EXAMINATION", "STUDY": "EXAMINATION",
-    "PROCEDURE": "EXAMINATION", "TYPE OF EXAMINATION": "EXAMINATION",
-    "INDICATION": "INDICATION", "INDICATIONS": "INDICATION", "HISTORY": "INDICATION",
-    "CLINICAL HISTORY": "INDICATION", "CLINICAL INDICATION": "INDICATION",
-    "REASON FOR EXAM": "INDICATION", "REASON FOR EXAMINATION": "INDICATION",
-    "CLINICAL INFORMATION": "INDICATION", "CLINICAL DATA": "INDICATION",
-    "TECHNIQUE": "TECHNIQUE", "COMPARISON": "COMPARISON", "COMPARISONS": "COMPARISON",
-    "FINDINGS": "FINDINGS", "FINDING": "FINDINGS", "REPORT": "FINDINGS",
-    "IMPRESSION": "IMPRESSION", "IMPRESSIONS": "IMPRESSION", "CONCLUSION": "IMPRESSION",
-    "CONCLUSIONS": "IMPRESSION", "SUMMARY": "IMPRESSION", "OPINION": "IMPRESSION",
-    "NOTIFICATION": "NOTIFICATION", "RECOMMENDATION": "RECOMMENDATION",
-    "RECOMMENDATIONS": "RECOMMENDATION", "WET READ": "WET READ", "ADDENDUM": "ADDENDUM",
+    "EXAMINATION": "EXAMINATION",
+    "EXAM": "EXAMINATION",
+    "STUDY": "EXAMINATION",
+    "PROCEDURE": "EXAMINATION",
+    "TYPE OF EXAMINATION": "EXAMINATION",
+    "INDICATION": "INDICATION",
+    "INDICATIONS": "INDICATION",
+    "HISTORY": "INDICATION",
+    "CLINICAL HISTORY": "INDICATION",
+    "CLINICAL INDICATION": "INDICATION",
+    "REASON FOR EXAM": "INDICATION",
+    "REASON FOR EXAMINATION": "INDICATION",
+    "CLINICAL INFORMATION": "INDICATION",
+    "CLINICAL DATA": "INDICATION",
+    "TECHNIQUE": "TECHNIQUE",
+    "COMPARISON": "COMPARISON",
+    "COMPARISONS": "COMPARISON",
+    "FINDINGS": "FINDINGS",
+    "FINDING": "FINDINGS",
+    "REPORT": "FINDINGS",
+    "IMPRESSION": "IMPRESSION",
+    "IMPRESSIONS": "IMPRESSION",
+    "CONCLUSION": "IMPRESSION",
+    "CONCLUSIONS": "IMPRESSION",
+    "SUMMARY": "IMPRESSION",
+    "OPINION": "IMPRESSION",
+    "NOTIFICATION": "NOTIFICATION",
+    "RECOMMENDATION": "RECOMMENDATION",
+    "RECOMMENDATIONS": "RECOMMENDATION",
+    "WET READ": "WET READ",
+    "ADDENDUM": "ADDENDUM",
 }
 # Sections whose sentences carry observations.
 FINDING_SECTIONS = ("FINDINGS", "IMPRESSION")
 
-_HEADING = re.compile(r"(?:(?<=\n)|(?<=^)|(?<=[.;]\s)|(?<=[.;]))[ \t]*([A-Z][A-Z /&()-]{1,40}?)\s*:",
-                      re.MULTILINE)
+_HEADING = re.compile(
+    r"(?:(?<=\n)|(?<=^)|(?<=[.;]\s)|(?<=[.;]))[ \t]*([A-Z][A-Z /&()-]{1,40}?)\s*:", re.MULTILINE
+)
 
 
 @dataclass(frozen=True)
@@ -74,7 +94,7 @@ def split_sections(text: str) -> list[Section]:
         sections.append(Section("FINDINGS", "FINDINGS", unwrap(head_clean)))
     for i, m in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
-        body = unwrap(text[m.end():end])
+        body = unwrap(text[m.end() : end])
         name = re.sub(r"\s+", " ", m.group(1).strip())
         if body:
             sections.append(Section(name, SECTION_TYPES.get(name, "OTHER"), body))
@@ -84,13 +104,36 @@ def split_sections(text: str) -> list[Section]:
 def _is_heading(word: str) -> bool:
     word = re.sub(r"\s+", " ", word.strip())
     # Known headings anywhere; unknown ones only if they look like headings (2+ letters, caps).
-    return word in SECTION_TYPES or (len(word) >= 4 and word.isupper() and len(word.split()) <= 4
-                                     and not re.search(r"\bXXXX\b", word))
+    return word in SECTION_TYPES or (
+        len(word) >= 4
+        and word.isupper()
+        and len(word.split()) <= 4
+        and not re.search(r"\bXXXX\b", word)
+    )
 
 
-_ABBREV = ("dr", "mr", "mrs", "ms", "e.g", "i.e", "approx", "vs", "st", "fig", "cm", "mm",
-           "etc", "resp", "pt", "pts", "hx", "sp", "incl")
-_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])|\n+")
+_ABBREV = (
+    "dr",
+    "mr",
+    "mrs",
+    "ms",
+    "e.g",
+    "i.e",
+    "approx",
+    "vs",
+    "st",
+    "fig",
+    "cm",
+    "mm",
+    "etc",
+    "resp",
+    "pt",
+    "pts",
+    "hx",
+    "sp",
+    "incl",
+)
+_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])|(?<=[a-z]{2}\.)(?=[A-Z][a-z])|\n+")
 _LIST_MARK = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*\u2022])\s+")
 
 
@@ -129,8 +172,11 @@ def _ends_with_abbrev(text: str) -> bool:
 
 def report_sentences(text: str) -> list[SentenceSpan]:
     """Sectioned sentences of a free-text report, in order."""
-    return [SentenceSpan(sec.name, sec.section_type, s)
-            for sec in split_sections(text) for s in split_sentences(sec.text)]
+    return [
+        SentenceSpan(sec.name, sec.section_type, s)
+        for sec in split_sections(text)
+        for s in split_sentences(sec.text)
+    ]
 
 
 def sentences_of_sections(sections: list[tuple[str, str]]) -> list[SentenceSpan]:
