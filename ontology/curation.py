@@ -28,6 +28,7 @@ from typing import Any
 
 from cxrkg.config import get_settings
 from cxrkg.ontology.files import BUNDLED, atomic_write, content_hash, curated_path
+from cxrkg.ontology.loader import load_ontology, prime_cache
 from cxrkg.ontology.model import Concept, normalize
 from cxrkg.ontology.owl_io import canonical, new_iri, read_owl, render_owl
 from cxrkg.ontology.validation import Problem, validate_concepts
@@ -372,6 +373,12 @@ def history(path: str | Path | None = None) -> list[ChangeRecord]:
     return records
 
 
+def _read(path: Path) -> tuple[list[Concept], dict[str, str]]:
+    """The file's concepts, through the loader's cache (keyed by content hash) when it can."""
+    onto = load_ontology(path)
+    return onto.concepts(), dict(onto.meta)
+
+
 def _current_path() -> Path:
     from cxrkg.ontology.files import default_path
 
@@ -390,7 +397,7 @@ def _now() -> str:
 
 def preview(path: str | Path | None, edit: Edit) -> Preview:
     """Validate `edit` against the file without writing anything (a dry run)."""
-    concepts, _meta = read_owl(Path(path) if path is not None else _current_path())
+    concepts, _meta = _read(Path(path) if path is not None else _current_path())
     return preview_concepts(concepts, edit)
 
 
@@ -409,7 +416,7 @@ def apply(path: str | Path | None, edit: Edit, user: str, reason: str) -> Change
     target = editable_path(path)
     with _locked(target):
         data = target.read_bytes()
-        concepts, meta = read_owl(target)
+        concepts, meta = _read(target)
         result = preview_concepts(concepts, edit)
         if not result.ok:
             raise CurationError(
@@ -419,6 +426,7 @@ def apply(path: str | Path | None, edit: Edit, user: str, reason: str) -> Change
         version_before = _snapshot(target, data)
         version_after = _snapshot(target, text.encode("utf-8"))
         atomic_write(target, text)
+        prime_cache(version_after, result.concepts, meta)
         record = ChangeRecord(
             id=len(history(target)) + 1,
             when=_now(),

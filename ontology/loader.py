@@ -72,5 +72,10 @@ def _to_disk_cache(version: str, concepts: list[Concept], meta: dict[str, str]) 
         atomic_write(_cache_file(version), text)
 
 
+def prime_cache(version: str, concepts: list[Concept], meta: dict[str, str]) -> None:
+    """Store concepts just written as `version`, so the next load need not parse the file."""
+    _to_disk_cache(version, sorted(concepts, key=lambda c: (c.kind, c.name)), meta)
+
+
 def clear_memory_cache() -> None:
     _memory.clear()

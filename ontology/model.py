@@ -198,7 +198,7 @@ class Concept:
         return (self.label, *self.synonyms)
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
         data["composite"] = [self.composite[0], list(self.composite[1])] if self.composite else None
         return data
 

@@ -311,7 +311,9 @@ def read_owl(path: Path) -> tuple[list[Concept], dict[str, str]]:
         label = g.value(s, S.prefLabel) or g.value(s, RS.label)
         if label is None:
             raise OntologyFileError(f"{path}: class {iri} has no skos:prefLabel")
-        k = kind_of(iri)
+        # An is-a cycle cuts a finding off from cx:Finding; its IRI prefix still tells the
+        # kind, so that validation can report the cycle instead of an unreadable file.
+        k = kind_of(iri) or _kind_from_iri(iri)
         if k is None:
             raise OntologyFileError(
                 f"{path}: class {iri} ({label}) is neither under cx:Finding nor cx:Anatomy"
@@ -390,6 +392,11 @@ def read_owl(path: Path) -> tuple[list[Concept], dict[str, str]]:
         seen[(c.kind, c.name)] = c.iri
     concepts.sort(key=lambda c: (c.kind, c.name))
     return concepts, meta
+
+
+def _kind_from_iri(iri: str) -> str | None:
+    local = iri.rsplit("#", 1)[-1]
+    return "finding" if local.startswith("F_") else "region" if local.startswith("R_") else None
 
 
 def _bool(value: object) -> bool:
