@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 from cxrkg.config import Settings, get_settings
-from cxrkg.ingest.extract.lexicon import key_of, singular, word_key
+from cxrkg.ingest.extract.lexicon import Lexicon, key_of, singular, tokenize, word_key
 from cxrkg.ontology.values import MODIFIERS
 
 # Words that qualify a mention but do not change which concept it names.
@@ -159,6 +159,7 @@ class ConceptMapper:
         self._lex: dict[str, dict[str, str]] = {}
         self._labels: dict[str, dict[str, str]] = {}
         self._memo: dict[tuple[str, str], Mapped] = {}
+        self._lexicon_matcher: Lexicon | None = None
         self._matrix: dict[str, tuple[np.ndarray, list[str]]] = {}
         self.stats = {"exact": 0, "synonym": 0, "normalized": 0, "embedding": 0, "none": 0}
 
@@ -206,7 +207,18 @@ class ConceptMapper:
         for v in variants:
             if v in lex:
                 return Mapped(text, lex[v], "normalized")
+        # A longer phrase that contains one surface form ("opacity in the left lung"): the
+        # longest contained form of this kind names the concept.
+        spans = [s for s in self._matcher().find(tokenize(text), text) if s.kind == kind]
+        if spans:
+            best = max(spans, key=lambda s: (s.end - s.start, -s.start))
+            return Mapped(text, best.name, "normalized", 0.99)
         return None
+
+    def _matcher(self) -> Lexicon:
+        if self._lexicon_matcher is None:
+            self._lexicon_matcher = Lexicon.from_ontology(self.onto)
+        return self._lexicon_matcher
 
     # -- embeddings ----------------------------------------------------------------------
     def _cache_file(self, kind: str) -> Path:

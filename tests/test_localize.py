@@ -19,6 +19,7 @@ from cxrkg.ingest.localize import (
     regions_from_masks,
     segment_lungs,
 )
+from cxrkg.ontology import load_ontology
 
 IMAGES = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "images"
 
@@ -70,41 +71,8 @@ def test_unreadable_mask_names_the_file(tmp_path: Path) -> None:
         load_mask_folder(tmp_path / "missing")
 
 
-class _Region:
-    def __init__(self, name: str, composite: tuple[str, tuple[str, ...]] | None = None) -> None:
-        self.name = name
-        self.composite = composite
-
-
-class _Regions:
-    """The two ontology calls composites need, over real composite definitions."""
-
-    def __init__(self, regions: list[_Region]) -> None:
-        self._r = {r.name: r for r in regions}
-
-    def concepts(self, kind: str) -> list[_Region]:
-        return list(self._r.values())
-
-    def get(self, text: str, kind: str | None = None) -> _Region | None:
-        return self._r.get(text)
-
-
 def test_composites_union_intersection_and_superbox_from_masks() -> None:
-    onto = _Regions(
-        [
-            _Region("right lung"),
-            _Region("left lung"),
-            _Region("cardiac silhouette"),
-            _Region("upper mediastinum"),
-            _Region("left lower lung zone"),
-            _Region("lungs", ("union", ("left lung", "right lung"))),
-            _Region(
-                "retrocardiac region",
-                ("intersection", ("left lower lung zone", "cardiac silhouette")),
-            ),
-            _Region("mediastinum", ("superbox", ("upper mediastinum", "cardiac silhouette"))),
-        ]
-    )
+    onto = load_ontology()  # lungs = union, retrocardiac = intersection, mediastinum = superbox
     shape = (200, 200)
     masks = {
         "right lung": _rect_mask(shape, 10, 20, 90, 180),

@@ -106,14 +106,12 @@ class ReportPipeline:
         """The report's scene graph, or a Rejected naming the file, study and field."""
         try:
             extraction = extraction or self.extract(report)
-            if not any(s.section_type in FINDING_SECTIONS for s in extraction.sentences):
-                return Rejected(
-                    file=report.file,
-                    study_id=report.study_id,
-                    field="FINDINGS",
-                    reason="the report has no FINDINGS or IMPRESSION text",
-                )
-            return self.builder.build(
+            empty = not any(s.section_type in FINDING_SECTIONS for s in extraction.sentences)
+            if empty:
+                # Kept, not rejected: the study and its images exist; its grade says there is
+                # nothing to interpret.
+                extraction.issues.append("the report has no FINDINGS or IMPRESSION text")
+            sg = self.builder.build(
                 extraction,
                 patient_id=report.patient_id,
                 study_id=report.study_id,
@@ -122,6 +120,9 @@ class ReportPipeline:
                 source=report.source,
                 **report.study_fields,
             )
+            if empty:
+                sg.study_quality["issue_level"] = "NON_INTERPRETABLE"
+            return sg
         except ValidationError as exc:
             return validation_rejection(exc, report.file, report.study_id)
 
