@@ -18,7 +18,7 @@ def localization(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         out[row["image_id"]] = {
             "image_id": row["image_id"],
             "localization_reference_ids": list(row.get("localization_reference_ids") or []),
-            "bboxes": [flat[i:i + 4] for i in range(0, len(flat) - len(flat) % 4, 4)],
+            "bboxes": [flat[i : i + 4] for i in range(0, len(flat) - len(flat) % 4, 4)],
             "instance_mask_ids": list(row.get("instance_mask_ids") or []),
             "missing_localization": list(row.get("missing_localization") or []),
             "is_fallback": bool(row.get("is_fallback") or False),
@@ -39,16 +39,25 @@ def observation_text(obs: dict[str, Any]) -> tuple[str, bool]:
     return sentence(obs.get("name") or ", ".join(obs.get("entities") or []) or "finding"), False
 
 
-def obs_answer(sd: StudyData, obs_id: str, answer_type: str, level: int = 0,
-               _seen: frozenset[str] = frozenset()) -> dict[str, Any]:
+def obs_answer(
+    sd: StudyData,
+    obs_id: str,
+    answer_type: str,
+    level: int = 0,
+    _seen: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
     """One observation as an answer, its children as sub-answers (one level deeper)."""
     rec = sd.obs[obs_id]
     o = rec["obs"]
     text, from_report = observation_text(o)
     seen = _seen | {obs_id}
-    subs = [obs_answer(sd, c["obs_id"], answer_type if answer_type == RELATED else DETAILS,
-                       level + 1, seen)
-            for c in rec["children"] if c["obs_id"] in sd.obs and c["obs_id"] not in seen]
+    subs = [
+        obs_answer(
+            sd, c["obs_id"], answer_type if answer_type == RELATED else DETAILS, level + 1, seen
+        )
+        for c in rec["children"]
+        if c["obs_id"] in sd.obs and c["obs_id"] not in seen
+    ]
     return {
         "answer_id": "",
         "answer_type": answer_type,
@@ -74,9 +83,15 @@ def obs_answer(sd: StudyData, obs_id: str, answer_type: str, level: int = 0,
     }
 
 
-def template_answer(text: str, answer_type: str = MAIN, *, positiveness: str | None = None,
-                    regions: list[str] | None = None, entities: list[str] | None = None,
-                    sd: StudyData | None = None) -> dict[str, Any]:
+def template_answer(
+    text: str,
+    answer_type: str = MAIN,
+    *,
+    positiveness: str | None = None,
+    regions: list[str] | None = None,
+    entities: list[str] | None = None,
+    sd: StudyData | None = None,
+) -> dict[str, Any]:
     """A template-based answer; region boxes come from the study's region nodes."""
     loc: dict[str, dict[str, Any]] = {}
     laterality = None
@@ -89,7 +104,9 @@ def template_answer(text: str, answer_type: str = MAIN, *, positiveness: str | N
             for image_id, item in localization(rec["localization"]).items():
                 if image_id in loc:
                     loc[image_id]["bboxes"] += item["bboxes"]
-                    loc[image_id]["localization_reference_ids"] += item["localization_reference_ids"]
+                    loc[image_id]["localization_reference_ids"] += item[
+                        "localization_reference_ids"
+                    ]
                 else:
                     loc[image_id] = item
     return {
@@ -134,12 +151,14 @@ def top_level(sd: StudyData, obs_ids: list[str]) -> list[str]:
     return out
 
 
-def obs_answers(sd: StudyData, obs_ids: list[str], answer_type: str,
-                exclude: set[str] | None = None) -> list[dict[str, Any]]:
+def obs_answers(
+    sd: StudyData, obs_ids: list[str], answer_type: str, exclude: set[str] | None = None
+) -> list[dict[str, Any]]:
     """Answers for observations (children nested), skipping those already answered."""
     exclude = exclude or set()
-    return [obs_answer(sd, oid, answer_type) for oid in top_level(sd, obs_ids)
-            if oid not in exclude]
+    return [
+        obs_answer(sd, oid, answer_type) for oid in top_level(sd, obs_ids) if oid not in exclude
+    ]
 
 
 def walk(answers: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -17,8 +17,15 @@ if TYPE_CHECKING:
     from cxrkg.cypher.store import GraphStore
     from cxrkg.qa_gen.generate import StudyQA
 
-METADATA_FILES = ("patient_metadata", "study_metadata", "image_metadata", "question_metadata",
-                  "question_image_metadata", "answer_metadata", "answer_image_metadata")
+METADATA_FILES = (
+    "patient_metadata",
+    "study_metadata",
+    "image_metadata",
+    "question_metadata",
+    "question_image_metadata",
+    "answer_metadata",
+    "answer_image_metadata",
+)
 FRONTAL_VIEWS = {"PA", "AP", "AP AXIAL", "PA LLD", "AP LLD"}
 
 
@@ -33,12 +40,15 @@ def _clean_answer(ans: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def qa_document(patient_id: str, study_id: str, questions: list[dict[str, Any]]
-                ) -> dict[str, Any]:
+def qa_document(patient_id: str, study_id: str, questions: list[dict[str, Any]]) -> dict[str, Any]:
     """One study's qa.json in the seed's field order."""
-    return {"patient_id": patient_id, "study_id": study_id,
-            "questions": [{**q, "answers": [_clean_answer(a) for a in q["answers"]]}
-                          for q in questions]}
+    return {
+        "patient_id": patient_id,
+        "study_id": study_id,
+        "questions": [
+            {**q, "answers": [_clean_answer(a) for a in q["answers"]]} for q in questions
+        ],
+    }
 
 
 def _code(criterion: str, value: Any) -> int | None:
@@ -57,45 +67,73 @@ def _is_frontal(image: dict[str, Any]) -> bool:
     return (image.get("view_position") or "").upper() in FRONTAL_VIEWS
 
 
-def question_rows(doc: dict[str, Any], frontal: set[str] | None = None
-                  ) -> dict[str, list[dict[str, Any]]]:
+def question_rows(
+    doc: dict[str, Any], frontal: set[str] | None = None
+) -> dict[str, list[dict[str, Any]]]:
     """question/answer (and their image) metadata rows of one qa.json document."""
     pid, sid = doc["patient_id"], doc["study_id"]
     rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for q in doc["questions"]:
         qid = q["question_id"]
         answers = walk(q["answers"])
-        row = {"patient_id": pid, "study_id": sid, "question_id": qid,
-               "question_type": q["question_type"], "question_strategy": q["question_strategy"],
-               "rating": q["question_quality"].get("rating"),
-               "extraction_rating": q["question_quality"].get("extraction_rating"),
-               "contains_report_answers": q["contains_report_answers"],
-               "contains_template_answers": q["contains_template_answers"],
-               "num_answers": len(answers), "num_obs": len(q["obs_ids"])}
+        row = {
+            "patient_id": pid,
+            "study_id": sid,
+            "question_id": qid,
+            "question_type": q["question_type"],
+            "question_strategy": q["question_strategy"],
+            "rating": q["question_quality"].get("rating"),
+            "extraction_rating": q["question_quality"].get("extraction_rating"),
+            "contains_report_answers": q["contains_report_answers"],
+            "contains_template_answers": q["contains_template_answers"],
+            "num_answers": len(answers),
+            "num_obs": len(q["obs_ids"]),
+        }
         for crit in EXTRACTION_CRITERIA:
             row[f"quality_{crit}"] = _code(crit, q["extraction_quality"].get(crit))
         rows["question_metadata"].append(row)
         for image_id, value in q["question_img_localization_quality"].items():
-            rows["question_image_metadata"].append({
-                "patient_id": pid, "study_id": sid, "question_id": qid, "image_id": image_id,
-                "is_frontal": frontal is None or image_id in frontal,
-                "localization_quality": _code("localization_quality", value)})
+            rows["question_image_metadata"].append(
+                {
+                    "patient_id": pid,
+                    "study_id": sid,
+                    "question_id": qid,
+                    "image_id": image_id,
+                    "is_frontal": frontal is None or image_id in frontal,
+                    "localization_quality": _code("localization_quality", value),
+                }
+            )
         for ans in answers:
-            rows["answer_metadata"].append({
-                "patient_id": pid, "study_id": sid, "question_id": qid,
-                "answer_id": ans["answer_id"], "answer_type": ans["answer_type"],
-                "answer_level": ans["answer_level"], "from_report": ans["from_report"],
-                "rating": ans["answer_quality"].get("rating"),
-                "positiveness": ans["positiveness"], "certainty": ans["certainty"],
-                "num_sub_answers": len(ans["sub_answers"])})
+            rows["answer_metadata"].append(
+                {
+                    "patient_id": pid,
+                    "study_id": sid,
+                    "question_id": qid,
+                    "answer_id": ans["answer_id"],
+                    "answer_type": ans["answer_type"],
+                    "answer_level": ans["answer_level"],
+                    "from_report": ans["from_report"],
+                    "rating": ans["answer_quality"].get("rating"),
+                    "positiveness": ans["positiveness"],
+                    "certainty": ans["certainty"],
+                    "num_sub_answers": len(ans["sub_answers"]),
+                }
+            )
             for image_id, loc in ans["localization"].items():
-                rows["answer_image_metadata"].append({
-                    "patient_id": pid, "study_id": sid, "question_id": qid,
-                    "answer_id": ans["answer_id"], "image_id": image_id,
-                    "num_regions": len(loc["localization_reference_ids"]),
-                    "num_bboxes": len(loc["bboxes"]),
-                    "localization_quality": _code("localization_quality",
-                                                  loc.get("localization_quality"))})
+                rows["answer_image_metadata"].append(
+                    {
+                        "patient_id": pid,
+                        "study_id": sid,
+                        "question_id": qid,
+                        "answer_id": ans["answer_id"],
+                        "image_id": image_id,
+                        "num_regions": len(loc["localization_reference_ids"]),
+                        "num_bboxes": len(loc["bboxes"]),
+                        "localization_quality": _code(
+                            "localization_quality", loc.get("localization_quality")
+                        ),
+                    }
+                )
     return rows
 
 
@@ -108,24 +146,76 @@ def write_table(folder: Path, name: str, rows: list[dict[str, Any]], columns: li
 
 COLUMNS: dict[str, list[str]] = {
     "patient_metadata": ["patient_id", "total_studies", "total_study_timespan"],
-    "study_metadata": ["patient_id", "study_id", "rating", "num_observations", "num_questions",
-                       "num_images", "num_frontal_images", "procedure", "split",
-                       "timestamp_since_first", "timespan_since_prev",
-                       *[f"quality_{c}" for c in EXTRACTION_CRITERIA]],
-    "image_metadata": ["patient_id", "study_id", "image_id", "view_position",
-                       "patient_orientation", "width", "height", "is_frontal",
-                       "localization_quality"],
-    "question_metadata": ["patient_id", "study_id", "question_id", "question_type",
-                          "question_strategy", "rating", "extraction_rating",
-                          "contains_report_answers", "contains_template_answers", "num_answers",
-                          "num_obs", *[f"quality_{c}" for c in EXTRACTION_CRITERIA]],
-    "question_image_metadata": ["patient_id", "study_id", "question_id", "image_id",
-                                "is_frontal", "localization_quality"],
-    "answer_metadata": ["patient_id", "study_id", "question_id", "answer_id", "answer_type",
-                        "answer_level", "from_report", "rating", "positiveness", "certainty",
-                        "num_sub_answers"],
-    "answer_image_metadata": ["patient_id", "study_id", "question_id", "answer_id", "image_id",
-                              "num_regions", "num_bboxes", "localization_quality"],
+    "study_metadata": [
+        "patient_id",
+        "study_id",
+        "rating",
+        "num_observations",
+        "num_questions",
+        "num_images",
+        "num_frontal_images",
+        "procedure",
+        "split",
+        "timestamp_since_first",
+        "timespan_since_prev",
+        *[f"quality_{c}" for c in EXTRACTION_CRITERIA],
+    ],
+    "image_metadata": [
+        "patient_id",
+        "study_id",
+        "image_id",
+        "view_position",
+        "patient_orientation",
+        "width",
+        "height",
+        "is_frontal",
+        "localization_quality",
+    ],
+    "question_metadata": [
+        "patient_id",
+        "study_id",
+        "question_id",
+        "question_type",
+        "question_strategy",
+        "rating",
+        "extraction_rating",
+        "contains_report_answers",
+        "contains_template_answers",
+        "num_answers",
+        "num_obs",
+        *[f"quality_{c}" for c in EXTRACTION_CRITERIA],
+    ],
+    "question_image_metadata": [
+        "patient_id",
+        "study_id",
+        "question_id",
+        "image_id",
+        "is_frontal",
+        "localization_quality",
+    ],
+    "answer_metadata": [
+        "patient_id",
+        "study_id",
+        "question_id",
+        "answer_id",
+        "answer_type",
+        "answer_level",
+        "from_report",
+        "rating",
+        "positiveness",
+        "certainty",
+        "num_sub_answers",
+    ],
+    "answer_image_metadata": [
+        "patient_id",
+        "study_id",
+        "question_id",
+        "answer_id",
+        "image_id",
+        "num_regions",
+        "num_bboxes",
+        "localization_quality",
+    ],
 }
 
 
@@ -140,22 +230,33 @@ def dataset_info(store: GraphStore | None = None) -> dict[str, Any]:
 
         info.update(load_ontology().value_sets())
     except Exception:  # noqa: BLE001 - no ontology: fall back to the value sets in the code
-        info.update({"probability": list(values.PROBABILITY), "certainty": list(values.CERTAINTY),
-                     "positiveness": list(values.POSITIVENESS),
-                     "modifiers": {k: list(v) for k, v in values.MODIFIERS.items()},
-                     "changes": list(values.CHANGES), "answer_types": list(values.ANSWER_TYPES),
-                     "grades": list(GRADES)})
+        info.update(
+            {
+                "probability": list(values.PROBABILITY),
+                "certainty": list(values.CERTAINTY),
+                "positiveness": list(values.POSITIVENESS),
+                "modifiers": {k: list(v) for k, v in values.MODIFIERS.items()},
+                "changes": list(values.CHANGES),
+                "answer_types": list(values.ANSWER_TYPES),
+                "grades": list(GRADES),
+            }
+        )
     if store is not None:
-        rows = store.run("MATCH (o:Observation) UNWIND coalesce(o.entities, []) AS e "
-                         "RETURN collect(DISTINCT e) AS entities", read_only=True)
+        rows = store.run(
+            "MATCH (o:Observation) UNWIND coalesce(o.entities, []) AS e "
+            "RETURN collect(DISTINCT e) AS entities",
+            read_only=True,
+        )
         info["entities_in_graph"] = sorted(rows[0]["entities"]) if rows else []
-        rows = store.run("MATCH (r:StudyRegion) RETURN collect(DISTINCT r.region) AS regions",
-                         read_only=True)
+        rows = store.run(
+            "MATCH (r:StudyRegion) RETURN collect(DISTINCT r.region) AS regions", read_only=True
+        )
         info["regions_in_graph"] = sorted(rows[0]["regions"]) if rows else []
     info["question_types"] = list(QUESTION_TYPES)
     info["question_strategies"] = sorted(set(STRATEGY.values()))
-    info["quality_criteria"] = {c: [o.name for o in opts]
-                                for c, opts in EXTRACTION_CRITERIA.items()}
+    info["quality_criteria"] = {
+        c: [o.name for o in opts] for c, opts in EXTRACTION_CRITERIA.items()
+    }
     return info
 
 
@@ -170,23 +271,35 @@ def write_quality_mappings(path: Path) -> None:
 def _study_meta(item: StudyQA) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     sd = item.study
     meta = json.loads(sd.study.get("metadata_json") or "{}")
-    images = [{"patient_id": sd.patient_id, "study_id": sd.study_id,
-               "image_id": i.get("image_id"), "view_position": i.get("view_position"),
-               "patient_orientation": i.get("patient_orientation"), "width": i.get("width"),
-               "height": i.get("height"), "is_frontal": _is_frontal(i),
-               "localization_quality": _code("localization_quality",
-                                             i.get("localization_quality"))}
-              for i in sd.images]
+    images = [
+        {
+            "patient_id": sd.patient_id,
+            "study_id": sd.study_id,
+            "image_id": i.get("image_id"),
+            "view_position": i.get("view_position"),
+            "patient_orientation": i.get("patient_orientation"),
+            "width": i.get("width"),
+            "height": i.get("height"),
+            "is_frontal": _is_frontal(i),
+            "localization_quality": _code("localization_quality", i.get("localization_quality")),
+        }
+        for i in sd.images
+    ]
     quality = sd.quality
-    study = {"patient_id": sd.patient_id, "study_id": sd.study_id,
-             "rating": sd.study.get("grade") or "A++",
-             "num_observations": sd.study.get("num_observations"),
-             "num_questions": len(item.questions), "num_images": len(images),
-             "num_frontal_images": sum(1 for i in images if i["is_frontal"]),
-             "procedure": meta.get("procedure"), "split": sd.study.get("split"),
-             "timestamp_since_first": meta.get("timestamp_since_first"),
-             "timespan_since_prev": meta.get("timespan_since_prev"),
-             "_datetime": sd.study.get("study_datetime")}
+    study = {
+        "patient_id": sd.patient_id,
+        "study_id": sd.study_id,
+        "rating": sd.study.get("grade") or "A++",
+        "num_observations": sd.study.get("num_observations"),
+        "num_questions": len(item.questions),
+        "num_images": len(images),
+        "num_frontal_images": sum(1 for i in images if i["is_frontal"]),
+        "procedure": meta.get("procedure"),
+        "split": sd.study.get("split"),
+        "timestamp_since_first": meta.get("timestamp_since_first"),
+        "timespan_since_prev": meta.get("timespan_since_prev"),
+        "_datetime": sd.study.get("study_datetime"),
+    }
     for crit in EXTRACTION_CRITERIA:
         study[f"quality_{crit}"] = _code(crit, quality.get(crit))
     return study, images
@@ -198,9 +311,16 @@ def _patients(studies: list[dict[str, Any]]) -> list[dict[str, Any]]:
         by_patient[s["patient_id"]].append(s)
     out = []
     for pid, rows in sorted(by_patient.items()):
-        stamps = [r["timestamp_since_first"] for r in rows if r["timestamp_since_first"] is not None]
-        out.append({"patient_id": pid, "total_studies": len(rows),
-                    "total_study_timespan": (max(stamps) - min(stamps)) if stamps else None})
+        stamps = [
+            r["timestamp_since_first"] for r in rows if r["timestamp_since_first"] is not None
+        ]
+        out.append(
+            {
+                "patient_id": pid,
+                "total_studies": len(rows),
+                "total_study_timespan": (max(stamps) - min(stamps)) if stamps else None,
+            }
+        )
     return out
 
 
@@ -230,16 +350,21 @@ class QAExporter:
         self.rows["patient_metadata"] = _patients(self.rows["study_metadata"])
         write_metadata(self.out / "metadata", self.rows)
         (self.out / "metadata" / "dataset_info.json").write_text(
-            json.dumps(dataset_info(store), indent=1, ensure_ascii=False), encoding="utf-8")
+            json.dumps(dataset_info(store), indent=1, ensure_ascii=False), encoding="utf-8"
+        )
         write_quality_mappings(self.out / "quality_mappings.csv")
 
 
 def write_metadata(folder: Path, rows: dict[str, list[dict[str, Any]]]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name in METADATA_FILES:
-        ordered = sorted(rows.get(name, []), key=lambda r: tuple(
-            str(r.get(k) or "") for k in ("patient_id", "study_id", "question_id", "answer_id",
-                                          "image_id")))
+        ordered = sorted(
+            rows.get(name, []),
+            key=lambda r: tuple(
+                str(r.get(k) or "")
+                for k in ("patient_id", "study_id", "question_id", "answer_id", "image_id")
+            ),
+        )
         write_table(folder, name, ordered, COLUMNS[name])
 
 
@@ -251,19 +376,25 @@ def _keep_images(ans: dict[str, Any], frontal: set[str]) -> dict[str, Any]:
     return out
 
 
-def export_subset(src: str | Path, grade: str = "A", frontal_only: bool = True,
-                  out: str | Path | None = None) -> dict[str, int]:
+def export_subset(
+    src: str | Path, grade: str = "A", frontal_only: bool = True, out: str | Path | None = None
+) -> dict[str, int]:
     """`A_frontal` / `B_frontal`: questions rated `grade` or better, frontal images only
     (studies without a frontal image dropped). Returns counts of what was kept."""
     src = Path(src)
     if grade not in GRADES:
         raise ValueError(f"grade {grade!r}: use one of {', '.join(GRADES)}")
-    name = f"{grade.replace('+', 'p')}_frontal" if frontal_only else f"{grade.replace('+', 'p')}_all"
+    name = (
+        f"{grade.replace('+', 'p')}_frontal" if frontal_only else f"{grade.replace('+', 'p')}_all"
+    )
     dest = Path(out) if out else src / "exports" / name
     images = pd.read_parquet(src / "metadata" / "image_metadata.parquet")
     studies = pd.read_parquet(src / "metadata" / "study_metadata.parquet")
-    frontal = set(images.loc[images["is_frontal"].astype(bool), "image_id"]) if frontal_only \
+    frontal = (
+        set(images.loc[images["is_frontal"].astype(bool), "image_id"])
+        if frontal_only
         else set(images["image_id"])
+    )
     rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
     kept_studies: set[str] = set()
     counts = {"studies": 0, "questions": 0}
@@ -277,10 +408,13 @@ def export_subset(src: str | Path, grade: str = "A", frontal_only: bool = True,
             rating = q["question_quality"].get("rating")
             if rating not in GRADES or not at_least(rating, grade):
                 continue
-            q = {**q, "answers": [_keep_images(a, frontal) for a in q["answers"]],
-                 "question_img_localization_quality": {
-                     k: v for k, v in q["question_img_localization_quality"].items()
-                     if k in frontal}}
+            q = {
+                **q,
+                "answers": [_keep_images(a, frontal) for a in q["answers"]],
+                "question_img_localization_quality": {
+                    k: v for k, v in q["question_img_localization_quality"].items() if k in frontal
+                },
+            }
             questions.append(q)
         if not questions:
             continue
@@ -302,8 +436,10 @@ def export_subset(src: str | Path, grade: str = "A", frontal_only: bool = True,
     for extra in ("dataset_info.json",):
         if (src / "metadata" / extra).is_file():
             (dest / "metadata" / extra).write_text(
-                (src / "metadata" / extra).read_text(encoding="utf-8"), encoding="utf-8")
+                (src / "metadata" / extra).read_text(encoding="utf-8"), encoding="utf-8"
+            )
     if (src / "quality_mappings.csv").is_file():
         (dest / "quality_mappings.csv").write_text(
-            (src / "quality_mappings.csv").read_text(encoding="utf-8"), encoding="utf-8")
+            (src / "quality_mappings.csv").read_text(encoding="utf-8"), encoding="utf-8"
+        )
     return counts

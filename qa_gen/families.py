@@ -14,31 +14,56 @@ from cxrkg.qa_gen.answers import DETAILS, MAIN, RELATED, obs_answers, template_a
 from cxrkg.qa_gen.study_data import StudyData
 from cxrkg.qa_gen.templates import (
     answer_text,
+    concept_words,
     join_words,
     question_text,
     region_words,
     subcategory_words,
-    with_article,
 )
 
-STRATEGY = {"A": "indication", "B": "abnormal", "C": "region_abnormal", "D": "finding",
-            "E": "longitudinal"}
+STRATEGY = {
+    "A": "indication",
+    "B": "abnormal",
+    "C": "region_abnormal",
+    "D": "finding",
+    "E": "longitudinal",
+}
 QUESTION_TYPES: tuple[str, ...] = (
     "A_indication",
-    "B01_describe_all", "B02_describe_abnormal", "B03_is_abnormal", "B04_is_normal",
-    "B08_describe_subcat", "B09_describe_abnormal_subcat", "B10_is_abnormal_subcat",
-    "B11_is_normal_subcat", "B12_describe_device", "B13_has_devices",
-    "B14_describe_acquisition", "B15_describe_imaging_artifacts", "B16_has_imaging_artifacts",
-    "C01_describe_region", "C02_describe_abnormal_region", "C03_is_abnormal_region",
-    "C04_is_normal_region", "C07_describe_region_device", "C08_has_region_device",
-    "D01_describe_finding", "D02_has_finding", "D03_where_is_finding",
-    "D04_how_severe_is_finding", "D05_describe_device", "D06_has_device", "D07_where_is_device",
-    "E01_has_finding_changed", "E02_describe_region_change",
+    "B01_describe_all",
+    "B02_describe_abnormal",
+    "B03_is_abnormal",
+    "B04_is_normal",
+    "B08_describe_subcat",
+    "B09_describe_abnormal_subcat",
+    "B10_is_abnormal_subcat",
+    "B11_is_normal_subcat",
+    "B12_describe_device",
+    "B13_has_devices",
+    "B14_describe_acquisition",
+    "B15_describe_imaging_artifacts",
+    "B16_has_imaging_artifacts",
+    "C01_describe_region",
+    "C02_describe_abnormal_region",
+    "C03_is_abnormal_region",
+    "C04_is_normal_region",
+    "C07_describe_region_device",
+    "C08_has_region_device",
+    "D01_describe_finding",
+    "D02_has_finding",
+    "D03_where_is_finding",
+    "D04_how_severe_is_finding",
+    "D05_describe_device",
+    "D06_has_device",
+    "D07_where_is_device",
+    "E01_has_finding_changed",
+    "E02_describe_region_change",
 )
 
 
-def question(sd: StudyData, qtype: str, variables: dict[str, Any], text: str,
-             answers: list[dict[str, Any]]) -> dict[str, Any]:
+def question(
+    sd: StudyData, qtype: str, variables: dict[str, Any], text: str, answers: list[dict[str, Any]]
+) -> dict[str, Any]:
     """A question record in the qa.json layout (ids and grades are filled in later)."""
     return {
         "question_id": "",
@@ -56,8 +81,13 @@ def question(sd: StudyData, qtype: str, variables: dict[str, Any], text: str,
     }
 
 
-def _yes_no(row: dict[str, Any], ids: str = "obs_ids", pos: str = "pos_ids",
-            definite: str = "definite_pos_ids", uncertain: str = "uncertain_ids") -> str | None:
+def _yes_no(
+    row: dict[str, Any],
+    ids: str = "obs_ids",
+    pos: str = "pos_ids",
+    definite: str = "definite_pos_ids",
+    uncertain: str = "uncertain_ids",
+) -> str | None:
     """'yes' if something is definitely positive, 'no' if everything is certainly negative,
     None when the graph cannot guarantee either (uncertain findings only)."""
     if row[definite]:
@@ -67,58 +97,112 @@ def _yes_no(row: dict[str, Any], ids: str = "obs_ids", pos: str = "pos_ids",
     return None
 
 
-def _yes_no_answers(sd: StudyData, qtype: str, verdict: str, fmt: dict[str, str],
-                    details: list[str], *, regions: list[str] | None = None,
-                    entities: list[str] | None = None, key: str | None = None
-                    ) -> list[dict[str, Any]]:
-    main = template_answer(answer_text(qtype, key or verdict, **fmt), MAIN,
-                           positiveness="pos" if verdict == "yes" else "neg",
-                           regions=regions, entities=entities, sd=sd)
+def _yes_no_answers(
+    sd: StudyData,
+    qtype: str,
+    verdict: str,
+    fmt: dict[str, str],
+    details: list[str],
+    *,
+    regions: list[str] | None = None,
+    entities: list[str] | None = None,
+    key: str | None = None,
+) -> list[dict[str, Any]]:
+    main = template_answer(
+        answer_text(qtype, key or verdict, **fmt),
+        MAIN,
+        positiveness="pos" if verdict == "yes" else "neg",
+        regions=regions,
+        entities=entities,
+        sd=sd,
+    )
     return [main, *obs_answers(sd, details, DETAILS)]
 
 
 # -- A: indication ---------------------------------------------------------------------
-def indication_questions(sd: StudyData, row: dict[str, Any], rng: random.Random
-                         ) -> list[dict[str, Any]]:
+def indication_questions(
+    sd: StudyData, row: dict[str, Any], rng: random.Random
+) -> list[dict[str, Any]]:
     text = row["summary"] or " ".join(t for t in (row["indication"], row["evaluation"]) if t)
     if not text or row["answer_obs_id"] not in sd.obs:
         return []
     answers = obs_answers(sd, [row["answer_obs_id"]], MAIN)
-    answers += obs_answers(sd, [o for o in row["associated_obs_ids"] if o in sd.obs], DETAILS,
-                           exclude={row["answer_obs_id"]})
-    return [question(sd, "A_indication", {"indication": text},
-                     question_text("A_indication", rng, indication=text), answers)]
+    answers += obs_answers(
+        sd,
+        [o for o in row["associated_obs_ids"] if o in sd.obs],
+        DETAILS,
+        exclude={row["answer_obs_id"]},
+    )
+    return [
+        question(
+            sd,
+            "A_indication",
+            {"indication": text},
+            question_text("A_indication", rng, indication=text),
+            answers,
+        )
+    ]
 
 
 # -- B: abnormal -----------------------------------------------------------------------
-def _describe(sd: StudyData, qtype: str, variables: dict[str, Any], rng: random.Random,
-              ids: list[str], fmt: dict[str, str] | None = None) -> list[dict[str, Any]]:
+def _describe(
+    sd: StudyData,
+    qtype: str,
+    variables: dict[str, Any],
+    rng: random.Random,
+    ids: list[str],
+    fmt: dict[str, str] | None = None,
+) -> list[dict[str, Any]]:
     if not ids:
         return []
-    return [question(sd, qtype, variables, question_text(qtype, rng, **(fmt or {})),
-                     obs_answers(sd, ids, MAIN))]
+    return [
+        question(
+            sd,
+            qtype,
+            variables,
+            question_text(qtype, rng, **(fmt or {})),
+            obs_answers(sd, ids, MAIN),
+        )
+    ]
 
 
-def _describe_abnormal(sd: StudyData, qtype: str, variables: dict[str, Any],
-                       rng: random.Random, row: dict[str, Any], fmt: dict[str, str],
-                       related: list[dict[str, Any]] | None = None,
-                       regions: list[str] | None = None) -> list[dict[str, Any]]:
+def _describe_abnormal(
+    sd: StudyData,
+    qtype: str,
+    variables: dict[str, Any],
+    rng: random.Random,
+    row: dict[str, Any],
+    fmt: dict[str, str],
+    related: list[dict[str, Any]] | None = None,
+    regions: list[str] | None = None,
+) -> list[dict[str, Any]]:
     if row["pos_ids"]:
         answers = obs_answers(sd, row["pos_ids"], MAIN)
     elif row["obs_ids"] and not row["uncertain_ids"]:
-        answers = [template_answer(answer_text(qtype, "none", **fmt), MAIN, positiveness="neg",
-                                   regions=regions, sd=sd),
-                   *obs_answers(sd, row["obs_ids"], DETAILS)]
+        answers = [
+            template_answer(
+                answer_text(qtype, "none", **fmt), MAIN, positiveness="neg", regions=regions, sd=sd
+            ),
+            *obs_answers(sd, row["obs_ids"], DETAILS),
+        ]
     else:
         return []
-    return [question(sd, qtype, variables, question_text(qtype, rng, **fmt),
-                     answers + (related or []))]
+    return [
+        question(sd, qtype, variables, question_text(qtype, rng, **fmt), answers + (related or []))
+    ]
 
 
-def _is_abnormal(sd: StudyData, qtype: str, variables: dict[str, Any], rng: random.Random,
-                 row: dict[str, Any], fmt: dict[str, str], normal: bool,
-                 related: list[dict[str, Any]] | None = None,
-                 regions: list[str] | None = None) -> list[dict[str, Any]]:
+def _is_abnormal(
+    sd: StudyData,
+    qtype: str,
+    variables: dict[str, Any],
+    rng: random.Random,
+    row: dict[str, Any],
+    fmt: dict[str, str],
+    normal: bool,
+    related: list[dict[str, Any]] | None = None,
+    regions: list[str] | None = None,
+) -> list[dict[str, Any]]:
     verdict = _yes_no(row)
     if verdict is None:
         return []
@@ -128,12 +212,14 @@ def _is_abnormal(sd: StudyData, qtype: str, variables: dict[str, Any], rng: rand
     answers = _yes_no_answers(sd, qtype, verdict, fmt, details, regions=regions)
     if normal:
         answers[0]["positiveness"] = "neg" if verdict == "yes" else "pos"
-    return [question(sd, qtype, variables, question_text(qtype, rng, **fmt),
-                     answers + (related or []))]
+    return [
+        question(sd, qtype, variables, question_text(qtype, rng, **fmt), answers + (related or []))
+    ]
 
 
-def abnormal_questions(sd: StudyData, rows: list[dict[str, Any]], rng: random.Random
-                       ) -> list[dict[str, Any]]:
+def abnormal_questions(
+    sd: StudyData, rows: list[dict[str, Any]], rng: random.Random
+) -> list[dict[str, Any]]:
     by_kind: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         by_kind.setdefault(row["kind"], []).append(row)
@@ -155,9 +241,15 @@ def abnormal_questions(sd: StudyData, rows: list[dict[str, Any]], rng: random.Ra
         verdict = _yes_no(row)
         if verdict:
             details = row["pos_ids"] if verdict == "yes" else row["obs_ids"]
-            out.append(question(sd, "B13_has_devices", {},
-                                question_text("B13_has_devices", rng),
-                                _yes_no_answers(sd, "B13_has_devices", verdict, {}, details)))
+            out.append(
+                question(
+                    sd,
+                    "B13_has_devices",
+                    {},
+                    question_text("B13_has_devices", rng),
+                    _yes_no_answers(sd, "B13_has_devices", verdict, {}, details),
+                )
+            )
     for row in by_kind.get("acquisition", []):
         out += _describe(sd, "B14_describe_acquisition", {}, rng, row["obs_ids"])
     for row in by_kind.get("artifacts", []):
@@ -165,59 +257,97 @@ def abnormal_questions(sd: StudyData, rows: list[dict[str, Any]], rng: random.Ra
         verdict = _yes_no(row)
         if verdict:
             details = row["pos_ids"] if verdict == "yes" else row["obs_ids"]
-            out.append(question(sd, "B16_has_imaging_artifacts", {},
-                                question_text("B16_has_imaging_artifacts", rng),
-                                _yes_no_answers(sd, "B16_has_imaging_artifacts", verdict, {},
-                                                details)))
+            out.append(
+                question(
+                    sd,
+                    "B16_has_imaging_artifacts",
+                    {},
+                    question_text("B16_has_imaging_artifacts", rng),
+                    _yes_no_answers(sd, "B16_has_imaging_artifacts", verdict, {}, details),
+                )
+            )
     return out
 
 
 # -- C: region -------------------------------------------------------------------------
-def region_questions(sd: StudyData, rows: list[dict[str, Any]], rng: random.Random
-                     ) -> list[dict[str, Any]]:
+def region_questions(
+    sd: StudyData, rows: list[dict[str, Any]], rng: random.Random
+) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for row in rows:
         region = row["region"]
         var, fmt = {"region": region}, region_words(region)
         row = {**row, "obs_ids": row["sub_ids"]}
         main_ids = set(top_level(sd, row["sub_ids"]))
-        related_ids = [o for o in row["parent_region_ids"] + row["other_side_ids"]
-                       if o not in row["sub_ids"]]
+        related_ids = [
+            o for o in row["parent_region_ids"] + row["other_side_ids"] if o not in row["sub_ids"]
+        ]
 
-        def related(main: set[str] = main_ids, ids: list[str] = related_ids
-                    ) -> list[dict[str, Any]]:
+        def related(
+            main: set[str] = main_ids, ids: list[str] = related_ids
+        ) -> list[dict[str, Any]]:
             return obs_answers(sd, ids, RELATED, exclude=main)
 
         if row["sub_ids"]:
-            out.append(question(sd, "C01_describe_region", var,
-                                question_text("C01_describe_region", rng, **fmt),
-                                obs_answers(sd, row["sub_ids"], MAIN) + related()))
-            out += _describe_abnormal(sd, "C02_describe_abnormal_region", var, rng, row, fmt,
-                                      related(), regions=[region])
-            out += _is_abnormal(sd, "C03_is_abnormal_region", var, rng, row, fmt, False,
-                                related(), regions=[region])
-            out += _is_abnormal(sd, "C04_is_normal_region", var, rng, row, fmt, True,
-                                related(), regions=[region])
+            out.append(
+                question(
+                    sd,
+                    "C01_describe_region",
+                    var,
+                    question_text("C01_describe_region", rng, **fmt),
+                    obs_answers(sd, row["sub_ids"], MAIN) + related(),
+                )
+            )
+            out += _describe_abnormal(
+                sd, "C02_describe_abnormal_region", var, rng, row, fmt, related(), regions=[region]
+            )
+            out += _is_abnormal(
+                sd, "C03_is_abnormal_region", var, rng, row, fmt, False, related(), regions=[region]
+            )
+            out += _is_abnormal(
+                sd, "C04_is_normal_region", var, rng, row, fmt, True, related(), regions=[region]
+            )
         if row["device_ids"]:
-            out.append(question(sd, "C07_describe_region_device", var,
-                                question_text("C07_describe_region_device", rng, **fmt),
-                                obs_answers(sd, row["device_ids"], MAIN)))
-        device_row = {"obs_ids": row["device_ids"], "definite_pos_ids": row["definite_device_ids"],
-                      "pos_ids": [o for o in row["device_ids"] if o in row["pos_ids"]],
-                      "uncertain_ids": [o for o in row["device_ids"] if o in row["uncertain_ids"]]}
+            out.append(
+                question(
+                    sd,
+                    "C07_describe_region_device",
+                    var,
+                    question_text("C07_describe_region_device", rng, **fmt),
+                    obs_answers(sd, row["device_ids"], MAIN),
+                )
+            )
+        device_row = {
+            "obs_ids": row["device_ids"],
+            "definite_pos_ids": row["definite_device_ids"],
+            "pos_ids": [o for o in row["device_ids"] if o in row["pos_ids"]],
+            "uncertain_ids": [o for o in row["device_ids"] if o in row["uncertain_ids"]],
+        }
         verdict = _yes_no(device_row)
         elsewhere: list[str] = []
-        if verdict is None and not row["device_ids"] and row["study_device_ids"] and (
-                row["in_study"] or row["sub_ids"]):
+        if (
+            verdict is None
+            and not row["device_ids"]
+            and row["study_device_ids"]
+            and (row["in_study"] or row["sub_ids"])
+        ):
             # The report describes the study's devices, none of them in this region.
             verdict, elsewhere = "no", row["study_device_ids"]
         if verdict:
-            details = (device_row["pos_ids"] if verdict == "yes" else row["device_ids"])
-            answers = _yes_no_answers(sd, "C08_has_region_device", verdict, fmt, details,
-                                      regions=[region])
+            details = device_row["pos_ids"] if verdict == "yes" else row["device_ids"]
+            answers = _yes_no_answers(
+                sd, "C08_has_region_device", verdict, fmt, details, regions=[region]
+            )
             answers += obs_answers(sd, elsewhere, RELATED)
-            out.append(question(sd, "C08_has_region_device", var,
-                                question_text("C08_has_region_device", rng, **fmt), answers))
+            out.append(
+                question(
+                    sd,
+                    "C08_has_region_device",
+                    var,
+                    question_text("C08_has_region_device", rng, **fmt),
+                    answers,
+                )
+            )
     return out
 
 
@@ -241,24 +371,35 @@ def _regions_of(sd: StudyData, ids: list[str]) -> list[str]:
     return regions
 
 
-def finding_questions(sd: StudyData, rows: list[dict[str, Any]], rng: random.Random
-                      ) -> list[dict[str, Any]]:
+def finding_questions(
+    sd: StudyData, rows: list[dict[str, Any]], rng: random.Random
+) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for row in rows:
         if row["is_acquisition"]:
             continue  # technique (rotation, inspiration) is asked by B14, not as a finding
         finding = row["finding"]
-        var, fmt = {"finding": finding}, {"finding": finding, "a_finding": with_article(finding)}
+        var, fmt = {"finding": finding}, concept_words(finding, "finding")
         device = bool(row["is_device"])
-        describe, has, where = (("D05_describe_device", "D06_has_device", "D07_where_is_device")
-                                if device else
-                                ("D01_describe_finding", "D02_has_finding", "D03_where_is_finding"))
-        main_ids = set(top_level(sd, row["obs_ids"]))
-        related = obs_answers(sd, row["same_region_ids"] + row["parent_finding_ids"], RELATED,
-                              exclude=main_ids)
+        describe, has, where = (
+            ("D05_describe_device", "D06_has_device", "D07_where_is_device")
+            if device
+            else ("D01_describe_finding", "D02_has_finding", "D03_where_is_finding")
+        )
+        shown = set(top_level(sd, row["obs_ids"])) | set(row["negated_ancestor_ids"])
+        related = obs_answers(
+            sd, row["same_region_ids"] + row["parent_finding_ids"], RELATED, exclude=shown
+        )
         if row["obs_ids"]:
-            out.append(question(sd, describe, var, question_text(describe, rng, **fmt),
-                                obs_answers(sd, row["obs_ids"], MAIN) + related))
+            out.append(
+                question(
+                    sd,
+                    describe,
+                    var,
+                    question_text(describe, rng, **fmt),
+                    obs_answers(sd, row["obs_ids"], MAIN) + related,
+                )
+            )
         verdict = _yes_no(row)
         details = row["pos_ids"] if verdict == "yes" else row["obs_ids"]
         if verdict is None and not row["obs_ids"] and row["negated_ancestor_ids"]:
@@ -266,34 +407,66 @@ def finding_questions(sd: StudyData, rows: list[dict[str, Any]], rng: random.Ran
             verdict, details = "no", row["negated_ancestor_ids"]
         if verdict:
             regions = _regions_of(sd, row["definite_pos_ids"]) if verdict == "yes" else []
-            out.append(question(sd, has, var, question_text(has, rng, **fmt),
-                                _yes_no_answers(sd, has, verdict, fmt, details, regions=regions,
-                                                entities=[finding]) + related))
+            out.append(
+                question(
+                    sd,
+                    has,
+                    var,
+                    question_text(has, rng, **fmt),
+                    _yes_no_answers(
+                        sd, has, verdict, fmt, details, regions=regions, entities=[finding]
+                    )
+                    + related,
+                )
+            )
         definite = row["definite_pos_ids"]
         regions = _regions_of(sd, definite)
         if definite and regions:
-            main = template_answer(answer_text(where, "answer", finding=finding,
-                                               regions=join_words(regions)),
-                                   MAIN, positiveness="pos", regions=regions,
-                                   entities=[finding], sd=sd)
-            out.append(question(sd, where, var, question_text(where, rng, **fmt),
-                                [main, *obs_answers(sd, definite, DETAILS)] + related))
+            main = template_answer(
+                answer_text(where, "answer", **fmt, regions=join_words(regions)),
+                MAIN,
+                positiveness="pos",
+                regions=regions,
+                entities=[finding],
+                sd=sd,
+            )
+            out.append(
+                question(
+                    sd,
+                    where,
+                    var,
+                    question_text(where, rng, **fmt),
+                    [main, *obs_answers(sd, definite, DETAILS)] + related,
+                )
+            )
         severity = _severity(sd, definite)
         if definite and severity and not device:
             qtype = "D04_how_severe_is_finding"
-            main = template_answer(answer_text(qtype, "answer", finding=finding,
-                                               severity=join_words(severity)),
-                                   MAIN, positiveness="pos", regions=regions,
-                                   entities=[finding], sd=sd)
+            main = template_answer(
+                answer_text(qtype, "answer", **fmt, severity=join_words(severity)),
+                MAIN,
+                positiveness="pos",
+                regions=regions,
+                entities=[finding],
+                sd=sd,
+            )
             main["modifiers"] = [["severity", s] for s in severity]
-            out.append(question(sd, qtype, var, question_text(qtype, rng, **fmt),
-                                [main, *obs_answers(sd, definite, DETAILS)] + related))
+            out.append(
+                question(
+                    sd,
+                    qtype,
+                    var,
+                    question_text(qtype, rng, **fmt),
+                    [main, *obs_answers(sd, definite, DETAILS)] + related,
+                )
+            )
     return out
 
 
 # -- E: longitudinal -------------------------------------------------------------------
-def longitudinal_questions(sd: StudyData, rows: list[dict[str, Any]], previous: StudyData | None,
-                           rng: random.Random) -> list[dict[str, Any]]:
+def longitudinal_questions(
+    sd: StudyData, rows: list[dict[str, Any]], previous: StudyData | None, rng: random.Random
+) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for row in rows:
         if row["kind"] == "finding":
@@ -302,19 +475,29 @@ def longitudinal_questions(sd: StudyData, rows: list[dict[str, Any]], previous: 
             qtype = "E02_describe_region_change"
             region = row["name"]
             changes = join_words(row["changes"])
-            main = template_answer(answer_text(qtype, "answer", region=region, changes=changes),
-                                   MAIN, regions=[region], sd=sd)
+            main = template_answer(
+                answer_text(qtype, "answer", region=region, changes=changes),
+                MAIN,
+                regions=[region],
+                sd=sd,
+            )
             if row["phrase"]:
                 main["text"] = main["text"] + " " + row["phrase"].strip()
-            out.append(question(sd, qtype, {"region": region, "previous_study_id":
-                                            row["previous_study_id"]},
-                                question_text(qtype, rng, region=region),
-                                [main, *obs_answers(sd, row["cur_ids"], DETAILS)]))
+            out.append(
+                question(
+                    sd,
+                    qtype,
+                    {"region": region, "previous_study_id": row["previous_study_id"]},
+                    question_text(qtype, rng, region=region),
+                    [main, *obs_answers(sd, row["cur_ids"], DETAILS)],
+                )
+            )
     return out
 
 
-def _finding_change(sd: StudyData, row: dict[str, Any], previous: StudyData | None,
-                    rng: random.Random) -> list[dict[str, Any]]:
+def _finding_change(
+    sd: StudyData, row: dict[str, Any], previous: StudyData | None, rng: random.Random
+) -> list[dict[str, Any]]:
     qtype = "E01_has_finding_changed"
     finding = row["name"]
     directions = [CHANGE_DIRECTION[c] for c in row["cur_changes"] if c in CHANGE_DIRECTION]
@@ -329,7 +512,9 @@ def _finding_change(sd: StudyData, row: dict[str, Any], previous: StudyData | No
         key = "unchanged" if direction == "no change" else "changed"
     elif not directions:
         prev_pos, cur_pos = bool(row["prev_definite_pos_ids"]), bool(row["cur_definite_pos_ids"])
-        prev_neg = bool(row["prev_ids"]) and not row["prev_pos_ids"] and not row["prev_uncertain_ids"]
+        prev_neg = (
+            bool(row["prev_ids"]) and not row["prev_pos_ids"] and not row["prev_uncertain_ids"]
+        )
         cur_neg = bool(row["cur_ids"]) and not row["cur_pos_ids"] and not row["cur_uncertain_ids"]
         if prev_pos and cur_neg:
             key = "resolved"
@@ -339,13 +524,22 @@ def _finding_change(sd: StudyData, row: dict[str, Any], previous: StudyData | No
             key = "still_absent"
     if key is None:
         return []  # both present without a stated change, or conflicting changes
-    main = template_answer(answer_text(qtype, key, finding=finding, direction=direction), MAIN,
-                           positiveness="neg" if key in ("unchanged", "still_absent") else "pos",
-                           entities=[finding], sd=sd)
+    main = template_answer(
+        answer_text(qtype, key, finding=finding, direction=direction),
+        MAIN,
+        positiveness="neg" if key in ("unchanged", "still_absent") else "pos",
+        entities=[finding],
+        sd=sd,
+    )
     answers = [main, *obs_answers(sd, row["cur_ids"], DETAILS)]
     if previous is not None:
-        answers += obs_answers(previous, [o for o in row["prev_ids"] if o in previous.obs],
-                               RELATED)
-    return [question(sd, qtype, {"finding": finding,
-                                 "previous_study_id": row["previous_study_id"]},
-                     question_text(qtype, rng, finding=finding), answers)]
+        answers += obs_answers(previous, [o for o in row["prev_ids"] if o in previous.obs], RELATED)
+    return [
+        question(
+            sd,
+            qtype,
+            {"finding": finding, "previous_study_id": row["previous_study_id"]},
+            question_text(qtype, rng, finding=finding),
+            answers,
+        )
+    ]

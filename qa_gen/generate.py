@@ -49,17 +49,26 @@ class QAReport:
 
     def summary(self) -> str:
         rate = self.questions / self.seconds if self.seconds else 0.0
-        lines = [f"QA generation: {self.studies:,} studies, {self.questions:,} questions,"
-                 f" {self.answers:,} answers in {self.seconds:.1f}s ({rate:,.0f} QA pairs/s)"]
+        lines = [
+            f"QA generation: {self.studies:,} studies, {self.questions:,} questions,"
+            f" {self.answers:,} answers in {self.seconds:.1f}s ({rate:,.0f} QA pairs/s)"
+        ]
         if self.out_dir:
             lines.append(f"  written to {self.out_dir}")
         if self.written_to_graph:
             lines.append(f"  {self.written_to_graph:,} questions stored in the graph")
         if self.missing:
-            lines.append(f"  skipped {len(self.missing):,} study ids not in the graph: "
-                         + ", ".join(self.missing[:10]) + (" ..." if len(self.missing) > 10 else ""))
-        lines.append("  per type: " + ", ".join(f"{k} {v:,}" for k, v in sorted(self.by_type.items())))
-        lines.append("  per grade: " + ", ".join(f"{k} {v:,}" for k, v in sorted(self.by_grade.items())))
+            lines.append(
+                f"  skipped {len(self.missing):,} study ids not in the graph: "
+                + ", ".join(self.missing[:10])
+                + (" ..." if len(self.missing) > 10 else "")
+            )
+        lines.append(
+            "  per type: " + ", ".join(f"{k} {v:,}" for k, v in sorted(self.by_type.items()))
+        )
+        lines.append(
+            "  per grade: " + ", ".join(f"{k} {v:,}" for k, v in sorted(self.by_grade.items()))
+        )
         return "\n".join(lines)
 
 
@@ -79,16 +88,23 @@ def _finalize(sd: StudyData, questions: list[dict[str, Any]]) -> list[dict[str, 
         answers = walk(q["answers"])
         for i, ans in enumerate(answers):
             ans["answer_id"] = _hash(q["question_id"], i)
-        q["obs_ids"] = list(dict.fromkeys(a["_obs_id"] for a in answers
-                                          if a["_obs_id"] and a["_study_id"] == sd.study_id))
+        q["obs_ids"] = list(
+            dict.fromkeys(
+                a["_obs_id"] for a in answers if a["_obs_id"] and a["_study_id"] == sd.study_id
+            )
+        )
         q["contains_report_answers"] = any(a["from_report"] for a in answers)
         q["contains_template_answers"] = any(not a["from_report"] for a in answers)
         grade_question(q, sd.quality)
     return questions
 
 
-def study_questions(sd: StudyData, rows: dict[str, list[dict[str, Any]]], seed: int,
-                    previous: StudyData | None = None) -> list[dict[str, Any]]:
+def study_questions(
+    sd: StudyData,
+    rows: dict[str, list[dict[str, Any]]],
+    seed: int,
+    previous: StudyData | None = None,
+) -> list[dict[str, Any]]:
     """All questions of one study from its family rows (the order of the seed's table)."""
     rng = study_rng(seed, sd.study_id, "wording")
     out: list[dict[str, Any]] = []
@@ -101,20 +117,35 @@ def study_questions(sd: StudyData, rows: dict[str, list[dict[str, Any]]], seed: 
     return _finalize(sd, out)
 
 
-def generate_batch(store: GraphStore, study_ids: Sequence[str], seed: int = 0,
-                   weights: SamplingWeights | None = None) -> list[StudyQA]:
-    """Questions for one batch of studies: one run of each family's query for the batch."""
+def generate_batch(
+    store: GraphStore,
+    study_ids: Sequence[str],
+    seed: int = 0,
+    weights: SamplingWeights | None = None,
+    extra_regions: Sequence[str] = (),
+    extra_findings: Sequence[str] = (),
+) -> list[StudyQA]:
+    """Questions for one batch of studies: one run of each family's query for the batch.
+    `extra_regions` / `extra_findings` are asked about in every study (where answerable)."""
     ids = list(study_ids)
     weights = weights if weights is not None else read_weights(store)
     studies = read_studies(store, ids)
     present = [sid for sid in ids if sid in studies]
     if not present:
         return []
-    params = {"study_ids": present, "device_categories": DEVICE_CATEGORIES,
-              "acquisition_categories": ACQUISITION_CATEGORIES,
-              "artifact_entities": ARTIFACT_ENTITIES}
-    targets = {row["study_id"]: study_targets(row, weights, seed)
-               for row in store.run_named("qa/mentions", {"study_ids": present}, read_only=True)}
+    params = {
+        "study_ids": present,
+        "device_categories": DEVICE_CATEGORIES,
+        "acquisition_categories": ACQUISITION_CATEGORIES,
+        "artifact_entities": ARTIFACT_ENTITIES,
+    }
+    targets = {
+        row["study_id"]: study_targets(row, weights, seed)
+        for row in store.run_named("qa/mentions", {"study_ids": present}, read_only=True)
+    }
+    for t in targets.values():
+        t.regions += [r for r in extra_regions if r not in t.regions]
+        t.findings += [f for f in extra_findings if f not in t.findings]
     rows: dict[str, dict[str, list[dict[str, Any]]]] = {sid: {} for sid in present}
 
     def collect(family: str, query: str, extra: dict[str, Any] | None = None) -> None:
@@ -127,8 +158,13 @@ def generate_batch(store: GraphStore, study_ids: Sequence[str], seed: int = 0,
     collect("c", "qa/c_region", {"targets": {s: t.regions for s, t in targets.items()}})
     collect("d", "qa/d_finding", {"targets": {s: t.findings for s, t in targets.items()}})
     collect("e", "qa/e_longitudinal")
-    prev_ids = sorted({studies[s].previous_study_id for s in present
-                       if rows[s].get("e") and studies[s].previous_study_id})
+    prev_ids = sorted(
+        {
+            studies[s].previous_study_id
+            for s in present
+            if rows[s].get("e") and studies[s].previous_study_id
+        }
+    )
     previous = read_studies(store, prev_ids) if prev_ids else {}
     out = []
     for sid in present:
@@ -153,11 +189,17 @@ def all_study_ids(store: GraphStore) -> list[str]:
 
 def _batches(ids: list[str], size: int) -> Iterator[list[str]]:
     for i in range(0, len(ids), size):
-        yield ids[i:i + size]
+        yield ids[i : i + size]
 
 
-def iter_qa(store: GraphStore, study_ids: Sequence[str], seed: int = 0, workers: int = 1,
-            batch_size: int = BATCH_SIZE, progress: bool = False) -> Iterator[StudyQA]:
+def iter_qa(
+    store: GraphStore,
+    study_ids: Sequence[str],
+    seed: int = 0,
+    workers: int = 1,
+    batch_size: int = BATCH_SIZE,
+    progress: bool = False,
+) -> Iterator[StudyQA]:
     """StudyQA for every study, in the order given, batch by batch (threads when workers>1,
     each with its own store connection)."""
     ids = list(study_ids)
@@ -197,10 +239,17 @@ def iter_qa(store: GraphStore, study_ids: Sequence[str], seed: int = 0, workers:
         bar.close()
 
 
-def generate_qa(store: GraphStore, study_ids: Sequence[str] | None = None,
-                out_dir: str | Path | None = None, seed: int = 0, workers: int = 1,
-                write_graph: bool = False, batch_size: int = BATCH_SIZE, progress: bool = False,
-                judge: Callable[[StudyQA], None] | None = None) -> QAReport:
+def generate_qa(
+    store: GraphStore,
+    study_ids: Sequence[str] | None = None,
+    out_dir: str | Path | None = None,
+    seed: int = 0,
+    workers: int = 1,
+    write_graph: bool = False,
+    batch_size: int = BATCH_SIZE,
+    progress: bool = False,
+    judge: Callable[[StudyQA], None] | None = None,
+) -> QAReport:
     """Generate, grade and export QA for the given studies (all when None)."""
     from cxrkg.qa_gen.export import QAExporter
     from cxrkg.qa_gen.graph_write import write_study_qa
@@ -211,8 +260,9 @@ def generate_qa(store: GraphStore, study_ids: Sequence[str] | None = None,
     exporter = QAExporter(Path(out_dir)) if out_dir else None
     found: set[str] = set()
     pending: list[StudyQA] = []
-    for item in iter_qa(store, ids, seed=seed, workers=workers, batch_size=batch_size,
-                        progress=progress):
+    for item in iter_qa(
+        store, ids, seed=seed, workers=workers, batch_size=batch_size, progress=progress
+    ):
         if judge is not None:
             judge(item)
         found.add(item.study.study_id)

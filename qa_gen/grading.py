@@ -42,8 +42,10 @@ def worst_quality(records: list[dict[str, Any]]) -> dict[str, Any]:
 def answer_grade(answer: dict[str, Any]) -> str:
     """Extraction grade of one answer: its observation's quality and its images' boxes."""
     caps = [extraction_grade(answer["extraction_quality"])]
-    caps += [_cap("localization_quality", loc.get("localization_quality"))
-             for loc in answer["localization"].values()]
+    caps += [
+        _cap("localization_quality", loc.get("localization_quality"))
+        for loc in answer["localization"].values()
+    ]
     for criterion, value in answer["answer_quality"].items():
         if criterion == "relevance":
             caps.append(relevance_cap(value, answer["answer_type"]))
@@ -67,11 +69,12 @@ def grade_question(question: dict[str, Any], study_quality: dict[str, Any]) -> s
             if value is None:
                 per_image.setdefault(image_id, None)
             elif per_image.get(image_id) is None or grade_rank(
-                    _cap("localization_quality", value)) < grade_rank(
-                    _cap("localization_quality", per_image[image_id])):
+                _cap("localization_quality", value)
+            ) < grade_rank(_cap("localization_quality", per_image[image_id])):
                 per_image[image_id] = value
     question["extraction_quality"] = worst_quality(
-        [study_quality] + [a["extraction_quality"] for a in answers])
+        [study_quality] + [a["extraction_quality"] for a in answers]
+    )
     question["question_img_localization_quality"] = dict(sorted(per_image.items()))
     qq = question["question_quality"]
     for criterion in ("question_clarity", "completeness"):

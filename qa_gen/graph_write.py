@@ -12,7 +12,9 @@ if TYPE_CHECKING:
     from cxrkg.qa_gen.generate import StudyQA
 
 
-def _flat_boxes(localization: dict[str, dict[str, Any]]) -> tuple[list[str], list[float], list[int]]:
+def _flat_boxes(
+    localization: dict[str, dict[str, Any]],
+) -> tuple[list[str], list[float], list[int]]:
     """Neo4j stores no nested lists: image ids, all boxes flat, and boxes per image."""
     images, flat, counts = [], [], []
     for image_id, loc in sorted(localization.items()):
@@ -28,33 +30,59 @@ def question_rows(item: StudyQA) -> tuple[list[dict[str, Any]], list[list[dict[s
     qrows: list[dict[str, Any]] = []
     levels: list[list[dict[str, Any]]] = []
     for q in item.questions:
-        qrows.append({"study_id": sid, "question_id": q["question_id"], "props": {
-            "study_id": sid, "question_type": q["question_type"],
-            "question_strategy": q["question_strategy"], "text": q["question"],
-            "variables_json": json.dumps(q["variables"], sort_keys=True),
-            "obs_ids": q["obs_ids"], "rating": q["question_quality"].get("rating"),
-            "contains_report_answers": q["contains_report_answers"],
-            "contains_template_answers": q["contains_template_answers"]}})
+        qrows.append(
+            {
+                "study_id": sid,
+                "question_id": q["question_id"],
+                "props": {
+                    "study_id": sid,
+                    "question_type": q["question_type"],
+                    "question_strategy": q["question_strategy"],
+                    "text": q["question"],
+                    "variables_json": json.dumps(q["variables"], sort_keys=True),
+                    "obs_ids": q["obs_ids"],
+                    "rating": q["question_quality"].get("rating"),
+                    "contains_report_answers": q["contains_report_answers"],
+                    "contains_template_answers": q["contains_template_answers"],
+                },
+            }
+        )
 
-        def add(answers: list[dict[str, Any]], parent: str | None, qid: str = q["question_id"]
-                ) -> None:
+        def add(
+            answers: list[dict[str, Any]], parent: str | None, qid: str = q["question_id"]
+        ) -> None:
             for ans in answers:
                 images, flat, counts = _flat_boxes(ans["localization"])
                 level = ans["answer_level"]
                 while len(levels) <= level:
                     levels.append([])
                 obs_key = f"{ans['_study_id']}/{ans['_obs_id']}" if ans["_obs_id"] else None
-                levels[level].append({
-                    "question_id": qid, "answer_id": ans["answer_id"],
-                    "parent_answer_id": parent, "obs_key": obs_key, "props": {
-                        "question_id": qid, "study_id": sid, "answer_type": ans["answer_type"],
-                        "answer_level": level, "text": ans["text"], "name_tag": ans["name_tag"],
-                        "regions": ans["regions"], "entities": ans["obs_entities"],
-                        "positiveness": ans["positiveness"], "certainty": ans["certainty"],
-                        "from_report": ans["from_report"],
-                        "rating": ans["answer_quality"].get("rating"),
-                        "image_ids": images, "bboxes_flat": flat, "bboxes_per_image": counts,
-                        "source_study_id": ans["_study_id"]}})
+                levels[level].append(
+                    {
+                        "question_id": qid,
+                        "answer_id": ans["answer_id"],
+                        "parent_answer_id": parent,
+                        "obs_key": obs_key,
+                        "props": {
+                            "question_id": qid,
+                            "study_id": sid,
+                            "answer_type": ans["answer_type"],
+                            "answer_level": level,
+                            "text": ans["text"],
+                            "name_tag": ans["name_tag"],
+                            "regions": ans["regions"],
+                            "entities": ans["obs_entities"],
+                            "positiveness": ans["positiveness"],
+                            "certainty": ans["certainty"],
+                            "from_report": ans["from_report"],
+                            "rating": ans["answer_quality"].get("rating"),
+                            "image_ids": images,
+                            "bboxes_flat": flat,
+                            "bboxes_per_image": counts,
+                            "source_study_id": ans["_study_id"],
+                        },
+                    }
+                )
                 add(ans["sub_answers"], ans["answer_id"])
 
         add(q["answers"], None)

@@ -11,12 +11,28 @@ from typing import Any
 from cxrkg.cypher.store import GraphStore
 
 DEFAULT_REGIONS: tuple[str, ...] = (
-    "lungs", "left lung", "right lung", "heart", "mediastinum", "hila", "pleura",
-    "pleural space", "bones", "abdomen",
+    "lungs",
+    "left lung",
+    "right lung",
+    "heart",
+    "mediastinum",
+    "hila",
+    "pleura",
+    "pleural space",
+    "bones",
+    "abdomen",
 )
 DEFAULT_FINDINGS: tuple[str, ...] = (
-    "pleural effusion", "pneumothorax", "consolidation", "pulmonary edema", "cardiomegaly",
-    "atelectasis", "lung opacity", "pneumonia", "nodule", "fracture",
+    "pleural effusion",
+    "pneumothorax",
+    "consolidation",
+    "pulmonary edema",
+    "cardiomegaly",
+    "atelectasis",
+    "lung opacity",
+    "pneumonia",
+    "nodule",
+    "fracture",
 )
 # Expected number of sampled extras per study (regions, findings).
 EXTRA_REGIONS = 3.0
@@ -82,12 +98,26 @@ class Targets:
 def study_targets(mentions: dict[str, Any], weights: SamplingWeights, seed: int) -> Targets:
     """Defaults + mentioned (+ parents) + seeded extras for one study's `qa/mentions` row."""
     sid = mentions["study_id"]
-    regions = list(dict.fromkeys([*DEFAULT_REGIONS, *_flat(mentions["regions"]),
-                                  *_flat(mentions["region_parents"]),
-                                  *_flat(mentions["region_ontology_parents"])]))
-    findings = list(dict.fromkeys([*DEFAULT_FINDINGS, *_flat(mentions["entities"]),
-                                   *_flat(mentions["entity_parents"]),
-                                   *_flat(mentions["entity_ontology_parents"])]))
+    regions = list(
+        dict.fromkeys(
+            [
+                *DEFAULT_REGIONS,
+                *_flat(mentions["regions"]),
+                *_flat(mentions["region_parents"]),
+                *_flat(mentions["region_ontology_parents"]),
+            ]
+        )
+    )
+    findings = list(
+        dict.fromkeys(
+            [
+                *DEFAULT_FINDINGS,
+                *_flat(mentions["entities"]),
+                *_flat(mentions["entity_parents"]),
+                *_flat(mentions["entity_ontology_parents"]),
+            ]
+        )
+    )
     extra_r = _sample(weights.regions, study_rng(seed, sid, "regions"), set(regions))
     extra_f = _sample(weights.findings, study_rng(seed, sid, "findings"), set(findings))
     return Targets(regions + extra_r, findings + extra_f, extra_r, extra_f)

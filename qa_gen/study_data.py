@@ -43,9 +43,13 @@ def read_studies(store: GraphStore, study_ids: list[str]) -> dict[str, StudyData
     for row in store.run_named("qa/study_context", params, read_only=True):
         ind = row["indications"][0] if row["indications"] else None
         out[row["study_id"]] = StudyData(
-            study_id=row["study_id"], patient_id=row["patient_id"] or "", study=row["study"],
+            study_id=row["study_id"],
+            patient_id=row["patient_id"] or "",
+            study=row["study"],
             images=sorted(row["images"], key=lambda i: i.get("image_id") or ""),
-            indication=ind, previous_study_id=row["previous_study_id"])
+            indication=ind,
+            previous_study_id=row["previous_study_id"],
+        )
     for row in store.run_named("qa/observations", params, read_only=True):
         sd = out.get(row["study_id"])
         if sd is None:

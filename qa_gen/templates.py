@@ -47,13 +47,28 @@ def sentence(text: str) -> str:
     return text if text[-1] in ".!?" else text + "."
 
 
+def is_plural(noun: str) -> bool:
+    """`lungs`, `support devices`, `hila` read as plurals; `thorax`, `pneumothorax` not."""
+    return (noun.endswith("s") and not noun.endswith(("ss", "us", "is", "sis"))) or noun in (
+        "hila",
+        "hilar structures",
+    )
+
+
+def concept_words(noun: str, key: str) -> dict[str, str]:
+    """Template variables for a region or finding, with verb agreement (`the lungs are`).
+    Ontology names like `pulmonary edema/hazy opacity` read as `... or hazy opacity`."""
+    noun = noun.replace("/", " or ")
+    plural = is_plural(noun)
+    article = "" if plural else ("an " if noun[:1].lower() in "aeiou" else "a ")
+    return {
+        key: noun,
+        f"a_{key}": article + noun,
+        "is": "are" if plural else "is",
+        "Is": "Are" if plural else "Is",
+        "Does": "Do" if plural else "Does",
+    }
+
+
 def region_words(region: str) -> dict[str, str]:
-    """Template variables for a region, with verb agreement (`the lungs are`)."""
-    plural = region.endswith("s") and not region.endswith(("ss", "us", "is", "thorax"))
-    plural = plural or region in ("hila",)
-    return {"region": region, "is": "are" if plural else "is", "Is": "Are" if plural else "Is",
-            "Does": "Do" if plural else "Does"}
-
-
-def with_article(noun: str) -> str:
-    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
+    return concept_words(region, "region")

@@ -1,4 +1,4 @@
-// One row per study and asked-about finding: observations naming it or a sub-finding (entities, entities_parents, ontology SUBCLASS_OF), positive/definite/uncertain ones, negated ancestor findings, and related observations (same region, parent findings).
+// One row per study and asked-about finding: observations naming it or a sub-finding (entities, entities_parents, ontology SUBCLASS_OF), positive/definite/uncertain ones, ancestor findings that are only ever certainly negated (then the finding is absent too), and related observations (same region, parent findings).
 // $study_ids: study ids of the batch
 // $targets: map study id -> finding names to ask about (defaults, mentioned, parents, sampled)
 // $device_categories: finding categories that mark a device
@@ -39,7 +39,8 @@ RETURN sid AS study_id,
        [x IN matched WHERE x.positiveness = 'pos' | x.obs_id] AS pos_ids,
        [x IN matched WHERE x.positiveness = 'pos' AND x.certainty IN ['certain', 'likely'] | x.obs_id] AS definite_pos_ids,
        [x IN matched WHERE NOT coalesce(x.certainty, 'certain') IN ['certain', 'likely'] | x.obs_id] AS uncertain_ids,
-       [x IN anc_obs WHERE x.positiveness = 'neg' AND x.certainty = 'certain' | x.obs_id] AS negated_ancestor_ids,
+       CASE WHEN any(x IN anc_obs WHERE x.positiveness <> 'neg' OR coalesce(x.certainty, '') <> 'certain')
+            THEN [] ELSE [x IN anc_obs | x.obs_id] END AS negated_ancestor_ids,
        finding_is_device
          OR any(x IN matched WHERE finding IN coalesce(x.entities, [])
                 AND any(c IN coalesce(x.categories, []) WHERE c IN $device_categories)) AS is_device,
