@@ -1,8 +1,8 @@
 """Extraction quality and mapping speed, printed as the figures BENCHMARKS.md records.
 
-    python bench/extraction.py mcc            # rule extractor on all IU reports vs MeSH
-    python bench/extraction.py mapping        # 100,000 mentions through the concept mapper
-    python bench/extraction.py padchest       # the PadChest source over all 160,000 rows
+python bench/extraction.py mcc            # rule extractor on all IU reports vs MeSH
+python bench/extraction.py mapping        # 100,000 mentions through the concept mapper
+python bench/extraction.py padchest       # the PadChest source over all 160,000 rows
 """
 
 from __future__ import annotations
@@ -31,10 +31,14 @@ def bench_mcc(limit: int | None = None) -> None:
     terms = iu_reference_labels(limit=limit, automatic=True)
     reference, coverage = reference_from_terms(terms, pipeline.mapper)
     result = evaluate_labels(predicted, reference)
-    print(f"IU reports: {len(predicted)} studies extracted in {t_extract:.1f} s "
-          f"({1000 * t_extract / max(1, len(predicted)):.1f} ms/report)")
-    print(f"MeSH terms: {coverage['terms']}, unmapped {coverage['unmapped']}; "
-          f"most frequent unmapped: {coverage['top_unmapped'][:5]}")
+    print(
+        f"IU reports: {len(predicted)} studies extracted in {t_extract:.1f} s "
+        f"({1000 * t_extract / max(1, len(predicted)):.1f} ms/report)"
+    )
+    print(
+        f"MeSH terms: {coverage['terms']}, unmapped {coverage['unmapped']}; "
+        f"most frequent unmapped: {coverage['top_unmapped'][:5]}"
+    )
     print(f"classes: {len(result.classes)}; micro MCC (all classes): {result.micro:.3f}")
     top = result.top(10)
     micro10 = evaluate_labels(predicted, reference, classes=[c.name for c in top]).micro
@@ -48,8 +52,8 @@ def bench_mcc(limit: int | None = None) -> None:
 def bench_mapping(n: int = 100_000) -> None:
     from cxrkg.ingest.extract.pipeline import ReportPipeline
     from cxrkg.ingest.mapping import ConceptMapper
-    from cxrkg.ingest.sources.iu import iu_reference_labels, iu_scene_graphs
     from cxrkg.ingest.model import SceneGraph
+    from cxrkg.ingest.sources.iu import iu_reference_labels, iu_scene_graphs
     from cxrkg.ingest.sources.padchest import parse_groups, read_rows
     from cxrkg.ingest.sources.txv_wheel import PADCHEST_LABELS, open_member
 
@@ -76,8 +80,10 @@ def bench_mapping(n: int = 100_000) -> None:
     out = mapper.map_many(sample, "finding")
     t2 = time.perf_counter()
     resolved = sum(1 for m in out if m.name)
-    print(f"ontology embeddings ready in {t1 - t0:.2f} s; mapping {n} mentions: {t2 - t1:.2f} s "
-          f"({resolved / n:.1%} resolved); methods: {mapper.stats}")
+    print(
+        f"ontology embeddings ready in {t1 - t0:.2f} s; mapping {n} mentions: {t2 - t1:.2f} s "
+        f"({resolved / n:.1%} resolved); methods: {mapper.stats}"
+    )
     # Baseline in the same run: one mention at a time through a fresh mapper (no batching).
     fresh = ConceptMapper(pipeline.onto)
     fresh.ontology_matrix("finding")
@@ -87,8 +93,10 @@ def bench_mapping(n: int = 100_000) -> None:
         fresh.map(text, "finding")
     t4 = time.perf_counter()
     per = (t4 - t3) / len(few)
-    print(f"baseline, one at a time: {per * 1e3:.2f} ms/mention -> "
-          f"{per * n:.1f} s for {n}; batched is {per * n / max(t2 - t1, 1e-9):.1f}x faster")
+    print(
+        f"baseline, one at a time: {per * 1e3:.2f} ms/mention -> "
+        f"{per * n:.1f} s for {n}; batched is {per * n / max(t2 - t1, 1e-9):.1f}x faster"
+    )
 
 
 def bench_padchest() -> None:
@@ -103,8 +111,10 @@ def bench_padchest() -> None:
         else:
             n += 1
     dt = time.perf_counter() - t0
-    print(f"PadChest: {n} studies ({rejected} rejected) from all rows in {dt:.1f} s "
-          f"({n / dt:.0f} studies/s)")
+    print(
+        f"PadChest: {n} studies ({rejected} rejected) from all rows in {dt:.1f} s "
+        f"({n / dt:.0f} studies/s)"
+    )
 
 
 if __name__ == "__main__":

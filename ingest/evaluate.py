@@ -236,12 +236,14 @@ def evaluate_labels(
 Box = tuple[float, float, float, float]
 
 
-def read_nih_boxes(path: Path | Any, mapper: ConceptMapper) -> dict[tuple[str, str], list[Box]]:
+def read_nih_boxes(
+    path: Path | Any, mapper: ConceptMapper, compression: str = "infer"
+) -> dict[tuple[str, str], list[Box]]:
     """NIH `BBox_List_2017.csv` layout (Image Index, Finding Label, x, y, w, h) ->
     (image id, finding concept) -> boxes as (x1, y1, x2, y2)."""
     import pandas as pd
 
-    df = pd.read_csv(path, compression="infer")
+    df = pd.read_csv(path, compression=compression)
     if len(df.columns) < 6 or "Image Index" not in df.columns:
         raise EvaluationError(
             f"{path}: not the BBox_List_2017 layout (Image Index, Finding Label, Bbox [x, y, w, h])"
@@ -326,3 +328,83 @@ def evaluate_boxes(
         m: (sum(hits[c][m] for c in hits) / total if total else 0.0) for m in ("IoU", "IoP", "IoT")
     }
     return BoxEvaluation(per_class, total, micro)
+
+
+# -- from the graph --------------------------------------------------------------------------
+def _read_graphs(store: Any, study_ids: Iterable[str]) -> Iterable[SceneGraph]:
+    from cxrkg.ingest.graph_read import read_scene_graph
+
+    for sid in study_ids:
+        try:
+            yield read_scene_graph(store, sid)
+        except LookupError:
+            continue  # a reference study that was never loaded is not scored
+
+
+def evaluate_labels_in_store(
+    store: Any,
+    reference: str | Path,
+    *,
+    mapper: ConceptMapper | None = None,
+    min_certainty: str = "uncertain",
+    automatic: bool = True,
+    study_column: str | None = None,
+) -> LabelEvaluation:
+    """Study labels of the loaded graphs against `reference`: `iu` (the MeSH terms of the IU
+    reports) or a CheXpert-style CSV of study_id x label."""
+    if mapper is None:
+        from cxrkg.ontology import load_ontology
+
+        mapper = ConceptMapper(load_ontology())
+    coverage: dict[str, Any] = {}
+    if str(reference).lower() == "iu":
+        from cxrkg.ingest.sources.iu import iu_reference_labels
+
+        ref, coverage = reference_from_terms(iu_reference_labels(automatic=automatic), mapper)
+    else:
+        path = Path(reference)
+        if not path.is_file():
+            raise EvaluationError(f"{path}: no such reference CSV (or give 'iu')")
+        ref = read_label_csv(path, mapper, study_column=study_column)
+    predicted = {
+        sg.study_id: predicted_concepts(sg, min_certainty=min_certainty)
+        for sg in _read_graphs(store, sorted(ref))
+    }
+    if not predicted:
+        raise EvaluationError("none of the reference studies is in the graph; ingest them first")
+    result = evaluate_labels(predicted, ref)
+    result.coverage = coverage
+    return result
+
+
+def evaluate_boxes_in_store(
+    store: Any,
+    reference: str | Path,
+    *,
+    mapper: ConceptMapper | None = None,
+    threshold: float = 0.3,
+) -> BoxEvaluation:
+    """Finding boxes of the loaded graphs against a reference box CSV (NIH BBox_List_2017
+    layout; `nih` reads the one in the torchxrayvision wheel)."""
+    if mapper is None:
+        from cxrkg.ontology import load_ontology
+
+        mapper = ConceptMapper(load_ontology())
+    if str(reference).lower() == "nih":
+        from cxrkg.ingest.sources.txv_wheel import NIH_BBOX, open_member
+
+        with open_member(NIH_BBOX) as fh:
+            ref = read_nih_boxes(fh, mapper, compression="gzip")
+    else:
+        path = Path(reference)
+        if not path.is_file():
+            raise EvaluationError(f"{path}: no such reference box CSV (or give 'nih')")
+        ref = read_nih_boxes(path, mapper)
+    image_ids = sorted({image for image, _ in ref})
+    rows = store.run(
+        "UNWIND $ids AS id MATCH (i:Image {image_id: id}) RETURN DISTINCT i.study_id AS study_id",
+        {"ids": image_ids},
+        read_only=True,
+    )
+    graphs = list(_read_graphs(store, sorted({r["study_id"] for r in rows if r["study_id"]})))
+    return evaluate_boxes(predicted_boxes(graphs), ref, threshold=threshold)

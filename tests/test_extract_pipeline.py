@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from cxrkg.ingest.extract.pipeline import ReportInput, ReportPipeline
 from cxrkg.ingest.graph_read import read_scene_graph
 from cxrkg.ingest.load import load_scene_graphs
@@ -60,13 +59,19 @@ def test_mimic_report_becomes_a_complete_scene_graph(mimic_graph: SceneGraph) ->
     opacity = _obs_with(sg, "lung opacity")[0]
     assert opacity.positiveness == "pos" and opacity.changes == ["new"]
     assert "left lower lobe" in [r.region for r in opacity.regions]
-    child_ids = [r.child_observation_id for r in sg.obs_relations
-                 if r.parent_observation_id == opacity.obs_id]
+    child_ids = [
+        r.child_observation_id
+        for r in sg.obs_relations
+        if r.parent_observation_id == opacity.obs_id
+    ]
     assert child_ids and sg.observations[child_ids[0]].obs_entities == ["pneumonia"]
     assert child_ids[0].startswith(opacity.obs_id + ".")
     effusion = _obs_with(sg, "pleural effusion")[0]
     assert (effusion.probability, effusion.certainty, effusion.positiveness) == (
-        "negative", "certain", "neg")
+        "negative",
+        "certain",
+        "neg",
+    )
     assert effusion.default_regions and effusion.regions  # default regions when none named
     cardiomegaly = _obs_with(sg, "cardiomegaly")[0]
     assert cardiomegaly.changes == ["unchanged"] and cardiomegaly.modifiers["severity"] == ["mild"]
@@ -79,8 +84,11 @@ def test_mimic_report_becomes_a_complete_scene_graph(mimic_graph: SceneGraph) ->
 def test_findings_and_impression_duplicates_merge(mimic_graph: SceneGraph) -> None:
     pneumonia_top = [o for o in _obs_with(mimic_graph, "pneumonia") if o.child_level == 0]
     assert len(pneumonia_top) == 1
-    sentences = {r.sentence_id for r in mimic_graph.obs_sent_relations
-                 if r.observation_id == pneumonia_top[0].obs_id}
+    sentences = {
+        r.sentence_id
+        for r in mimic_graph.obs_sent_relations
+        if r.observation_id == pneumonia_top[0].obs_id
+    }
     assert {mimic_graph.sentences[s].section_type for s in sentences} == {"IMPRESSION"}
 
 
@@ -94,8 +102,11 @@ def test_default_negative_added_only_when_nothing_contradicts(mimic_graph: Scene
 def test_region_tree_is_filled_and_related(mimic_graph: SceneGraph) -> None:
     sg = mimic_graph
     assert {"left lower lobe", "left lung", "lungs", "chest"} <= set(sg.regions)
-    subs = {(r.region, r.related_region) for r in sg.region_region_relations
-            if r.relation_type == "sub_region"}
+    subs = {
+        (r.region, r.related_region)
+        for r in sg.region_region_relations
+        if r.relation_type == "sub_region"
+    }
     assert ("left lung", "left lower lobe") in subs and ("lungs", "left lung") in subs
     located = {(r.observation_id, r.region, r.where_specified) for r in sg.located_at_relations}
     opacity = _obs_with(sg, "lung opacity")[0]
@@ -126,8 +137,9 @@ def test_every_quality_criterion_is_recorded_by_name(mimic_graph: SceneGraph) ->
 
 def test_csv_reports_and_bad_input(tmp_path: Path, pipeline: ReportPipeline) -> None:
     csv_file = tmp_path / "r.csv"
-    csv_file.write_text('study_id,subject_id,report\ns1,p1,"FINDINGS: No pneumothorax."\n'
-                        's2,p2,""\n')
+    csv_file.write_text(
+        'study_id,subject_id,report\ns1,p1,"FINDINGS: No pneumothorax."\ns2,p2,""\n'
+    )
     items = list(report_scene_graphs(csv_file, pipeline))
     assert isinstance(items[0], SceneGraph) and items[0].patient_id == "p1"
     assert isinstance(items[1], Rejected) and items[1].study_id == "s2"
@@ -147,8 +159,9 @@ def test_csv_reports_and_bad_input(tmp_path: Path, pipeline: ReportPipeline) -> 
 
 
 def test_report_without_findings_is_kept_and_graded(pipeline: ReportPipeline) -> None:
-    sg = pipeline.build(ReportInput(file="x", study_id="s1", patient_id="p1",
-                                    text="INDICATION: cough"))
+    sg = pipeline.build(
+        ReportInput(file="x", study_id="s1", patient_id="p1", text="INDICATION: cough")
+    )
     assert isinstance(sg, SceneGraph) and not sg.observations
     assert sg.study_quality["issue_level"] == "NON_INTERPRETABLE"
 
@@ -166,8 +179,10 @@ def test_real_iu_reports_load_into_the_graph(store, pipeline: ReportPipeline) ->
     assert len(report.loaded) == 30 and not report.rejected
     back = read_scene_graph(store, graphs[0].study_id)
     assert set(back.observations) == set(graphs[0].observations)
-    rows = store.run("MATCH (o:Observation)-[:HAS_ENTITY]->(f:Finding) "
-                     "RETURN count(DISTINCT o) AS n", read_only=True)
+    rows = store.run(
+        "MATCH (o:Observation)-[:HAS_ENTITY]->(f:Finding) RETURN count(DISTINCT o) AS n",
+        read_only=True,
+    )
     assert rows[0]["n"] > 30
     # The MeSH reference labels come from the same files.
     labels = iu_reference_labels(limit=30)

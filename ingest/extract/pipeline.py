@@ -122,7 +122,7 @@ class ReportPipeline:
             )
             if empty:
                 sg.study_quality["issue_level"] = "NON_INTERPRETABLE"
-            return sg
+            return sg.with_origin(report.file)
         except ValidationError as exc:
             return validation_rejection(exc, report.file, report.study_id)
 

@@ -79,3 +79,22 @@ def iu_reference_labels(
             continue
         out[rep.study_id] = rep.mesh_major + (rep.mesh_automatic if automatic else [])
     return out
+
+
+def ingest_iu(
+    store: Any,
+    *,
+    extractor: str = "rules",
+    limit: int | None = None,
+    strict: bool = False,
+    progress: bool = True,
+) -> Any:
+    """Extract the IU reports from the wheel and load their scene graphs (an IngestReport)."""
+    from cxrkg.ingest.load import load_scene_graphs
+
+    pipeline = ReportPipeline(extractor=extractor)
+    report = load_scene_graphs(
+        store, iu_scene_graphs(pipeline, limit=limit), strict=strict, progress=progress
+    )
+    report.source = f"Indiana University reports ({extractor})"
+    return report

@@ -176,7 +176,16 @@ class PadChestSource:
             }
         )
         sg.__pydantic_extra__ = extra
-        return sg
+        onto = self.builder.onto
+        for o in sg.observations.values():
+            cuis = [
+                c.codes["UMLS"]
+                for c in (onto.get(e, kind="finding") for e in o.obs_entities)
+                if c is not None and c.codes.get("UMLS")
+            ]
+            if cuis:  # the CUIs PadChest's labels carry, per observation
+                o.__pydantic_extra__ = {**(o.__pydantic_extra__ or {}), "umls_cuis": cuis}
+        return sg.with_origin(file)
 
     def extraction(self, groups: list[list[str]]) -> Extraction:
         seen: set[tuple[str, ...]] = set()
@@ -272,3 +281,21 @@ def padchest_scene_graphs(
         if limit is not None and n >= limit:
             return
         yield item
+
+
+def ingest_padchest(
+    store: Any,
+    *,
+    path: Path | None = None,
+    limit: int | None = None,
+    strict: bool = False,
+    progress: bool = True,
+) -> Any:
+    """Load PadChest's label rows as scene graphs (an IngestReport)."""
+    from cxrkg.ingest.load import load_scene_graphs
+
+    report = load_scene_graphs(
+        store, padchest_scene_graphs(path=path, limit=limit), strict=strict, progress=progress
+    )
+    report.source = "PadChest labels"
+    return report

@@ -269,3 +269,27 @@ def report_scene_graphs(
         if limit is not None and n >= limit:
             return
         yield item
+
+
+def ingest_reports(
+    store: Any,
+    path: Path,
+    *,
+    extractor: str = "rules",
+    limit: int | None = None,
+    strict: bool = False,
+    progress: bool = True,
+    **csv_options: str | None,
+) -> Any:
+    """Extract the reports at `path` and load their scene graphs (an IngestReport)."""
+    from cxrkg.ingest.load import load_scene_graphs
+
+    pipeline = ReportPipeline(extractor=extractor)
+    report = load_scene_graphs(
+        store,
+        report_scene_graphs(Path(path), pipeline, limit=limit, **csv_options),
+        strict=strict,
+        progress=progress,
+    )
+    report.source = f"reports ({extractor})"
+    return report
