@@ -56,6 +56,7 @@ def export_text(onto: Ontology, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(
             {
+                "value_sets": onto.value_sets(),
                 "version": onto.version,
                 "meta": onto.meta,
                 "findings": [c.to_json() for c in onto.concepts("finding")],
@@ -100,15 +101,75 @@ def csv_row(c: Concept) -> dict[str, Any]:
     }
 
 
-def to_turtle(path: Path) -> str:
-    """The OWL file re-serialized as Turtle by rdflib (prefixes cx, skos, owl, rdfs, dcterms)."""
+def to_turtle(path: Path, *, value_sets: bool = True) -> str:
+    """The OWL file re-serialized as Turtle by rdflib, with the value sets as SKOS schemes."""
     from cxrkg.ontology.owl_io import CX, DCTERMS, read_graph
 
     graph = read_graph(path)
+    if value_sets:
+        graph += value_sets_graph()
     graph.bind("cx", CX)
     graph.bind("skos", "http://www.w3.org/2004/02/skos/core#")
     graph.bind("dcterms", DCTERMS)
     return graph.serialize(format="turtle")
+
+
+def value_sets_graph():  # noqa: ANN201 - rdflib.Graph, imported lazily
+    """`values.py` as RDF: one skos:ConceptScheme per value set, one skos:Concept per value.
+
+    values.py stays the one source (every room imports it); this is its RDF rendering for
+    exports, so that RDF users see the probability, modifier, change, answer-type and quality
+    vocabularies next to the findings and regions.
+    """
+    import rdflib
+    from cxrkg.ontology import values
+    from cxrkg.ontology.owl_io import CX, slug
+    from rdflib.namespace import RDF, SKOS, XSD
+
+    cx = rdflib.Namespace(CX)
+    g = rdflib.Graph()
+
+    def scheme(name: str, items: list[tuple[str, dict[str, object]]]) -> None:
+        sch = cx[f"VS_{slug(name)}"]
+        g.add((sch, RDF.type, SKOS.ConceptScheme))
+        g.add((sch, SKOS.prefLabel, rdflib.Literal(name, lang="en")))
+        for order, (value, props) in enumerate(items):
+            node = cx[f"V_{slug(name)}__{slug(value)}"]
+            g.add((node, RDF.type, SKOS.Concept))
+            g.add((node, SKOS.inScheme, sch))
+            g.add((node, SKOS.prefLabel, rdflib.Literal(value, lang="en")))
+            g.add((node, SKOS.notation, rdflib.Literal(value)))
+            g.add((node, cx.order, rdflib.Literal(order, datatype=XSD.integer)))
+            for key, v in props.items():
+                g.add((node, cx[key], rdflib.Literal(v)))
+
+    scheme(
+        "probability",
+        [(k, {"certainty": c, "positiveness": p}) for k, (c, p) in values.PROBABILITY.items()],
+    )
+    scheme("certainty", [(v, {}) for v in values.CERTAINTY])
+    scheme("positiveness", [(v, {}) for v in values.POSITIVENESS])
+    scheme("modifier types", [(v, {}) for v in values.MODIFIERS])
+    for kind, vals in values.MODIFIERS.items():
+        scheme(f"modifier {kind}", [(v, {"modifierType": kind}) for v in vals])
+    scheme(
+        "changes",
+        [(v, {"changeDirection": values.CHANGE_DIRECTION.get(v, "")}) for v in values.CHANGES],
+    )
+    scheme("answer types", [(v, {}) for v in values.ANSWER_TYPES])
+    scheme("child types", [(v, {}) for v in values.CHILD_TYPES])
+    scheme("where specified", [(v, {}) for v in values.WHERE_SPECIFIED])
+    scheme("grades", [(v, {"rank": values.grade_rank(v)}) for v in values.GRADES])
+    for level, table in (("extraction", values.EXTRACTION_CRITERIA), ("qa", values.QA_CRITERIA)):
+        for criterion, options in table.items():
+            scheme(
+                f"quality {criterion}",
+                [
+                    (o.name, {"code": o.code, "maxGrade": o.max_grade, "level": level})
+                    for o in options
+                ],
+            )
+    return g
 
 
 def write_export(onto: Ontology, fmt: str, out: Path) -> Path:

@@ -253,6 +253,23 @@ def test_turtle_export_has_classes_subclass_axioms_and_skos_labels(onto) -> None
     assert len(classes) == len(onto.findings) + len(onto.regions) + 2  # + the two roots
 
 
+def test_turtle_export_carries_the_value_sets_as_skos_schemes(onto) -> None:
+    graph = rdflib.Graph().parse(data=export_text(onto, "ttl"), format="turtle")
+    rows = graph.query(
+        """PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+        PREFIX cx: <http://cxrkg.org/ontology#>
+        SELECT ?grade WHERE { ?s skos:prefLabel "quality issue_level"@en .
+          ?v skos:inScheme ?s ; skos:notation "NON_INTERPRETABLE" ; cx:maxGrade ?grade }"""
+    )
+    assert [str(r[0]) for r in rows] == ["C"]
+    probable = graph.query(
+        """PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+        PREFIX cx: <http://cxrkg.org/ontology#>
+        SELECT ?c WHERE { ?v skos:notation "probable" ; cx:certainty ?c }"""
+    )
+    assert [str(r[0]) for r in probable] == ["likely"]
+
+
 def test_csv_and_json_exports_list_every_concept(onto) -> None:
     rows = list(csv.DictReader(io.StringIO(export_text(onto, "csv"))))
     assert len(rows) == len(onto.findings) + len(onto.regions)
