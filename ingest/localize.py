@@ -426,3 +426,49 @@ def draw_overlay(
     out_path.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(out_path), img)
     return out_path
+
+
+OVERLAY_SETS = {
+    "structures": [
+        "right lung",
+        "left lung",
+        "cardiac silhouette",
+        "upper mediastinum",
+        "right hilar structures",
+        "left hilar structures",
+        "right costophrenic angle",
+        "left costophrenic angle",
+    ],
+    "zones": [
+        "right upper lung zone",
+        "right mid lung zone",
+        "right lower lung zone",
+        "left upper lung zone",
+        "left mid lung zone",
+        "left lower lung zone",
+        "right apical zone",
+        "left apical zone",
+    ],
+}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m cxrkg.ingest.localize IMAGE... --out DIR`: overlays of the classical boxes."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("images", nargs="+", type=Path)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    from cxrkg.ontology import load_ontology
+
+    onto = load_ontology()
+    for image in args.images:
+        boxes = localize_image(image, onto)
+        for name, regions in OVERLAY_SETS.items():
+            out = draw_overlay(image, boxes, args.out / f"{image.stem}_{name}.png", regions)
+            print(out)
+
+
+if __name__ == "__main__":
+    main()
