@@ -205,6 +205,20 @@ def _shared_synonyms(pools: dict[str, dict[str, Concept]]) -> list[Problem]:
                     tuple(sorted(names)),
                 )
             )
+    # A form that is both a finding and a region is legal (lookups by kind are unambiguous),
+    # but a lookup without a kind silently prefers the finding: worth a curator's look.
+    for (kind, form), names in sorted(owners.items()):
+        regions = owners.get(("region", form)) if kind == "finding" else None
+        if regions:
+            out.append(
+                Problem(
+                    "shared-synonym",
+                    f"{form!r} is a finding ({', '.join(sorted(names))}) and a region "
+                    f"({', '.join(sorted(regions))}); lookups without a kind return the finding",
+                    tuple(sorted(names | regions)),
+                    severity="warning",
+                )
+            )
     return out
 
 

@@ -355,6 +355,12 @@ def test_each_structural_check_catches_a_planted_defect(
         assert repr(n) in text or n in text, (n, text)
 
 
+def test_a_form_that_is_both_a_finding_and_a_region_is_a_warning_naming_both(concepts) -> None:
+    planted = _plant(concepts, "region", "pleural space", synonyms=("effusion",))
+    [warning] = [p for p in validate_concepts(planted) if p.severity == "warning"]
+    assert warning.concepts == ("pleural effusion", "pleural space")
+
+
 def test_a_planted_defect_in_an_owl_file_fails_validation(concepts, tmp_path: Path) -> None:
     broken = _plant(concepts, "finding", "atelectasis", parents=("linear/patchy atelectasis",))
     path = tmp_path / "broken.owl"

@@ -466,8 +466,8 @@ def main(argv: list[str]) -> int:
     concepts = finish(findings() + regions())
     problems = validate_concepts(concepts)
     for p in problems:
-        print(p)
-    if problems:
+        print(p.severity, p)
+    if any(p.severity == "error" for p in problems):
         return 2
     OUT.write_text(render_owl(concepts, META), encoding="utf-8")
     nf = sum(c.kind == "finding" for c in concepts)
