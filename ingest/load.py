@@ -12,10 +12,12 @@ database's reason and the rest still load.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,6 +86,29 @@ def load_scene_graphs(
         leave=False,
     )
     batch: list[SceneGraph] = []
+    # One batch is written on a writer thread while the next is read, validated and
+    # turned into rows: the server works on its own core and the socket wait releases
+    # the GIL. A study id met again in this run waits for the write in flight first.
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cxrkg-writer")
+    pending: Future[None] | None = None
+    seen: set[str] = set()
+
+    def submit(batch: list[SceneGraph]) -> Future[None]:
+        nonlocal pending
+        ids = {sg.study_id for sg in batch}
+        if pending is not None and not ids.isdisjoint(seen):
+            pending.result()
+        seen.update(ids)
+        todo, hashes = _prepare(store, batch, report, strict)
+        if pending is not None:
+            pending.result()
+
+        def work() -> None:
+            _commit(store, todo, hashes, report, patients, strict)
+            bar.update(len(batch))
+
+        return writer.submit(work)
+
     try:
         for item in _limited(items, limit):
             if isinstance(item, Rejected):
@@ -94,12 +119,13 @@ def load_scene_graphs(
                 continue
             batch.append(item)
             if len(batch) >= size:
-                _write_batch(store, batch, report, patients, strict)
-                bar.update(len(batch))
+                pending = submit(batch)
                 batch = []
         if batch:
-            _write_batch(store, batch, report, patients, strict)
-            bar.update(len(batch))
+            pending = submit(batch)
+        if pending is not None:
+            pending.result()
+            pending = None
         if patients:
             link_patients(store, sorted(patients))
         if report.loaded:
@@ -110,6 +136,10 @@ def load_scene_graphs(
             f" loaded ({exc}); what was loaded is kept: rerun the same command to finish"
         ) from exc
     finally:
+        if pending is not None:  # an error on this side: let the write in flight finish
+            with contextlib.suppress(Exception):
+                pending.result()
+        writer.shutdown(wait=True)
         bar.close()
         report.seconds = time.perf_counter() - started
     return report
@@ -124,20 +154,20 @@ def _limited(
         yield item
 
 
-def _write_batch(
-    store: GraphStore,
-    batch: list[SceneGraph],
-    report: IngestReport,
-    patients: set[str],
-    strict: bool,
-) -> None:
+Todo = list[tuple[SceneGraph, dict[str, list[dict[str, Any]]]]]
+
+
+def _prepare(
+    store: GraphStore, batch: list[SceneGraph], report: IngestReport, strict: bool
+) -> tuple[Todo, dict[str, str]]:
+    """Skip the unchanged studies of a batch and build the rows of the others."""
     # A study id seen twice in one batch: the later one wins, as a re-ingest would.
     unique = list({sg.study_id: sg for sg in batch}.values())
     hashes = {
         r["study_id"]: r["content_hash"]
         for r in store.run_named("load/study_hashes", {"study_ids": [sg.study_id for sg in unique]})
     }
-    todo: list[tuple[SceneGraph, dict[str, list[dict[str, Any]]]]] = []
+    todo: Todo = []
     for sg in unique:
         if hashes.get(sg.study_id) == sg.content_hash():
             report.unchanged.append(sg.study_id)
@@ -146,6 +176,18 @@ def _write_batch(
             todo.append((sg, study_rows(sg)))
         except (ValueError, TypeError) as exc:  # a value no graph property can hold
             _reject(report, sg, f"cannot be written: {exc}", strict)
+    return todo, hashes
+
+
+def _commit(
+    store: GraphStore,
+    todo: Todo,
+    hashes: dict[str, str],
+    report: IngestReport,
+    patients: set[str],
+    strict: bool,
+) -> None:
+    """Write prepared studies; a failed batch is retried study by study."""
     if not todo:
         return
     try:
@@ -172,11 +214,7 @@ def _write_batch(
     patients.update(sg.patient_id for sg, _ in todo)
 
 
-def _write(
-    store: GraphStore,
-    todo: list[tuple[SceneGraph, dict[str, list[dict[str, Any]]]]],
-    hashes: dict[str, str],
-) -> None:
+def _write(store: GraphStore, todo: Todo, hashes: dict[str, str]) -> None:
     params: dict[str, Any] = merge_rows([rows for _, rows in todo])
     params["delete_ids"] = [sg.study_id for sg, _ in todo if sg.study_id in hashes]
     store.run_named("load/write_studies", params)

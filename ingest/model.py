@@ -273,6 +273,7 @@ class SceneGraph(_Model):
     comparison_relations: list[ComparisonRelation] = Field(default_factory=list)
     source: str = Field("qba", description="qba, imagenome, padchest, reports, iu, ...")
     _origin: str | None = PrivateAttr(None)
+    _content_hash: str | None = PrivateAttr(None)
 
     @property
     def origin(self) -> str | None:
@@ -359,14 +360,24 @@ class SceneGraph(_Model):
         return out
 
     def content_hash(self) -> str:
-        """A stable hash of everything in the scene graph (idempotent re-ingest)."""
-        payload = json.dumps(
-            self.model_dump(mode="json", exclude_none=False),
-            sort_keys=True,
-            separators=(",", ":"),
-            ensure_ascii=False,
-        )
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:24]
+        """A stable hash of everything in the scene graph (idempotent re-ingest).
+
+        A source that read the study from files sets it from the raw bytes instead
+        (`with_content_hash`), which is much cheaper than dumping the model.
+        """
+        if self._content_hash is None:
+            payload = json.dumps(
+                self.model_dump(mode="json", exclude_none=False),
+                sort_keys=True,
+                separators=(",", ":"),
+                ensure_ascii=False,
+            )
+            self._content_hash = hashlib.sha256(payload.encode("utf-8")).hexdigest()[:24]
+        return self._content_hash
+
+    def with_content_hash(self, digest: str) -> SceneGraph:
+        self._content_hash = digest
+        return self
 
     def to_qba_json(self) -> dict[str, Any]:
         """The QBA `scene_graph.json` form (drops cxrkg's additions that are empty)."""

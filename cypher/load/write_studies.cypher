@@ -20,15 +20,18 @@
 // $entity_links: rows {key, name}
 // $anatomy_links: rows {key, name}
 UNWIND $delete_ids AS did
-MATCH (:Study {study_id: did})-[:HAS_INDICATION]->(:Indication)-[:ANSWERED_BY]->(x)
+MATCH (old:Study {study_id: did})
+MATCH (old)-[:HAS_INDICATION]->(:Indication)-[:ANSWERED_BY]->(x)
 DETACH DELETE x
 WITH count(*) AS _
 UNWIND $delete_ids AS did
-MATCH (:Study {study_id: did})-[:HAS_QUESTION]->(:Question)-[*1..8]->(x:Answer)
+MATCH (old:Study {study_id: did})
+MATCH (old)-[:HAS_QUESTION]->(:Question)-[*1..8]->(x:Answer)
 DETACH DELETE x
 WITH count(*) AS _
 UNWIND $delete_ids AS did
-MATCH (:Study {study_id: did})-[r]->(x)
+MATCH (old:Study {study_id: did})
+MATCH (old)-[r]->(x)
 WHERE type(r) IN ['HAS_OBSERVATION', 'HAS_SENTENCE', 'HAS_REGION', 'HAS_IMAGE', 'HAS_INDICATION', 'HAS_QUESTION']
 DETACH DELETE x
 WITH count(*) AS _
@@ -116,12 +119,14 @@ CREATE (r)-[e:LOCALIZED_IN]->(i)
 SET e = row.props
 WITH count(*) AS _
 UNWIND $ind_sent AS row
-MATCH (:Study {study_id: row.study_id})-[:HAS_INDICATION]->(i:Indication)
+MATCH (s:Study {study_id: row.study_id})
+MATCH (s)-[:HAS_INDICATION]->(i:Indication)
 MATCH (n:Sentence {key: row.sent})
 CREATE (i)-[:ASSOCIATED_SENTENCE]->(n)
 WITH count(*) AS _
 UNWIND $ind_obs AS row
-MATCH (:Study {study_id: row.study_id})-[:HAS_INDICATION]->(i:Indication)
+MATCH (s:Study {study_id: row.study_id})
+MATCH (s)-[:HAS_INDICATION]->(i:Indication)
 MATCH (o:Observation {key: row.obs})
 CREATE (i)-[:ASSOCIATED_OBSERVATION]->(o)
 WITH count(*) AS _

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import zipfile
@@ -79,7 +80,8 @@ class QBASource:
         m = _STUDY_FROM_NAME.search(member.rsplit("/", 1)[-1])
         study_from_name = m.group(1) if m else None
         try:
-            data = _parse_json(self._bytes(member) or b"")
+            raw = self._bytes(member) or b""
+            data = _parse_json(raw)
             meta_bytes = self._bytes(member[: -len(SCENE_SUFFIX)] + META_SUFFIX)
             meta = _parse_json(meta_bytes) if meta_bytes is not None else None
         except _Unreadable as exc:
@@ -111,7 +113,8 @@ class QBASource:
             sg = SceneGraph.model_validate(data)
         except ValidationError as exc:
             return validation_rejection(exc, label, str(study_id) if study_id else None)
-        return sg.with_origin(label)
+        digest = hashlib.sha256(b"qba\0" + raw + b"\0" + (meta_bytes or b"")).hexdigest()[:24]
+        return sg.with_origin(label).with_content_hash(digest)
 
 
 class _Unreadable(ValueError):
