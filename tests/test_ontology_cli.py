@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from cxrkg.app.cli import app
-from cxrkg.ontology import curation
+from cxrkg.ontology import curation, load_ontology
 from cxrkg.ontology.files import BUNDLED
 from cxrkg.ontology.owl_io import read_owl, render_owl
 from typer.testing import CliRunner
@@ -104,3 +104,14 @@ def test_padchest_coverage_matches_every_frequent_label_and_localization() -> No
             s["terms"] for s in shares.values()
         )
     assert data["unmatched"] == []
+
+
+def test_sync_command_mirrors_the_ontology_into_the_configured_store(store) -> None:  # noqa: ANN001
+    onto = load_ontology(BUNDLED)
+    first = _run("sync", "--path", str(BUNDLED))
+    assert first.exit_code == 0, first.output
+    assert f"{len(onto.findings)} Finding, {len(onto.regions)} Anatomy" in _text(first)
+    rows = store.run("MATCH (f:Finding) RETURN count(f) AS n", read_only=True)
+    assert rows == [{"n": len(onto.findings)}]
+    again = _run("sync", "--path", str(BUNDLED))
+    assert "nothing changed" in _text(again)
