@@ -190,6 +190,24 @@ def _add_composites(out: dict[str, RegionBox], masks: dict[str, np.ndarray], ont
                 changed = True
 
 
+def regions_from_imagenome(
+    objects: Iterable[Any], onto: Any = None
+) -> dict[str, dict[str, RegionBox]]:
+    """Chest ImaGenome objects (`SceneGraph.image_objects`) -> image id -> region boxes in
+    original pixels (224-px boxes when the original ones are missing), plus composites."""
+    per_image: dict[str, dict[str, list[BBox]]] = {}
+    for obj in objects:
+        coords = (obj.original_x1, obj.original_y1, obj.original_x2, obj.original_y2)
+        if any(v is None for v in coords):
+            coords = (obj.x1, obj.y1, obj.x2, obj.y2)
+        if any(v is None for v in coords) or coords[2] <= coords[0] or coords[3] <= coords[1]:
+            continue
+        per_image.setdefault(obj.image_id, {}).setdefault(obj.bbox_name, []).append(
+            tuple(float(v) for v in coords)
+        )
+    return {image: regions_from_boxes(boxes, onto) for image, boxes in per_image.items()}
+
+
 # -- classical lung-field segmentation -------------------------------------------------------
 def read_gray(path: Path | str) -> np.ndarray:
     img = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)

@@ -128,3 +128,50 @@ def test_overlay_is_written(tmp_path: Path) -> None:
     out = draw_overlay(src, localize_image(src), tmp_path / "o.png")
     img = cv2.imread(str(out))
     assert img.shape[:2] == (512, 512) and img.ndim == 3
+
+
+def test_imagenome_objects_give_region_boxes_in_original_pixels() -> None:
+    from cxrkg.ingest.localize import regions_from_imagenome
+    from cxrkg.ingest.model import ImageObject
+
+    objs = [
+        ImageObject(
+            object_id="i1_right lung",
+            image_id="i1",
+            bbox_name="right lung",
+            x1=10,
+            y1=10,
+            x2=100,
+            y2=200,
+            original_x1=50,
+            original_y1=40,
+            original_x2=900,
+            original_y2=1800,
+        ),
+        ImageObject(
+            object_id="i1_left lung",
+            image_id="i1",
+            bbox_name="left lung",
+            original_x1=1000,
+            original_y1=60,
+            original_x2=1900,
+            original_y2=1850,
+        ),
+        ImageObject(
+            object_id="i1_bad",
+            image_id="i1",
+            bbox_name="trachea",
+            original_x1=5,
+            original_y1=5,
+            original_x2=5,
+            original_y2=9,
+        ),
+    ]
+    boxes = regions_from_imagenome(objs, load_ontology())["i1"]
+    assert boxes["right lung"].bboxes == [(50.0, 40.0, 900.0, 1800.0)]
+    assert boxes["right lung"].source == "bbox"
+    assert sorted(boxes["lungs"].bboxes) == [
+        (50.0, 40.0, 900.0, 1800.0),
+        (1000.0, 60.0, 1900.0, 1850.0),
+    ]
+    assert "trachea" not in boxes  # a zero-width box is dropped
