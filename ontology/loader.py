@@ -47,6 +47,10 @@ def load_ontology(path: str | Path | None = None, *, use_cache: bool = True) -> 
             if use_cache:
                 _to_disk_cache(version, concepts, meta)
         if use_cache:
+            # Keep one version per file: a long-running app that curates would otherwise
+            # hold every version it ever loaded.
+            for stale in [k for k in _memory if k[0] == key[0]]:
+                del _memory[stale]
             _memory[key] = onto
     return onto
 
