@@ -414,6 +414,11 @@ def apply(path: str | Path | None, edit: Edit, user: str, reason: str) -> Change
     if not user.strip():
         raise CurationError("every change needs the user who makes it")
     target = editable_path(path)
+    if target.suffix.lower() != ".owl":
+        raise CurationError(
+            f"{target}: curation edits RDF/XML .owl files; convert it first "
+            "with `cxrkg ontology export --format owl --path ... --out x.owl`"
+        )
     with _locked(target):
         data = target.read_bytes()
         concepts, meta = _read(target)

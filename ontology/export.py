@@ -51,8 +51,12 @@ def export_text(onto: Ontology, fmt: str) -> str:
     if fmt in ("owl", "ttl"):
         if not onto.path:
             raise ExportError("this ontology was not loaded from a file")
-        path = Path(onto.path)
-        return path.read_text(encoding="utf-8") if fmt == "owl" else to_turtle(path)
+        if fmt == "ttl":
+            return to_turtle(Path(onto.path))
+        from cxrkg.ontology.owl_io import render_owl
+
+        # Rendered, not copied: the source may be Turtle; for an .owl file it is the same bytes.
+        return render_owl(onto.concepts(), onto.meta)
     if fmt == "json":
         return json.dumps(
             {

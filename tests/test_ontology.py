@@ -253,6 +253,14 @@ def test_turtle_export_has_classes_subclass_axioms_and_skos_labels(onto) -> None
     assert len(classes) == len(onto.findings) + len(onto.regions) + 2  # + the two roots
 
 
+def test_a_turtle_export_loads_back_as_the_same_ontology(onto, tmp_path: Path) -> None:
+    ttl = tmp_path / "cxrkg.ttl"
+    ttl.write_text(export_text(onto, "ttl"), encoding="utf-8")
+    again = load_ontology(ttl)
+    assert again.findings == onto.findings and again.regions == onto.regions
+    assert export_text(again, "owl") == BUNDLED.read_text(encoding="utf-8")
+
+
 def test_turtle_export_carries_the_value_sets_as_skos_schemes(onto) -> None:
     graph = rdflib.Graph().parse(data=export_text(onto, "ttl"), format="turtle")
     rows = graph.query(
