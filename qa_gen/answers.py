@@ -76,7 +76,9 @@ def obs_answer(
         "localization": localization(rec["localization"]),
         "sub_answers": subs,
         "from_report": from_report,
-        "extraction_quality": {k[2:]: v for k, v in sorted(o.items()) if k.startswith("q_")},
+        "extraction_quality": {
+            k[2:]: v for k, v in sorted(o.items()) if k.startswith("q_") and v is not None
+        },
         "answer_quality": {},
         "_obs_id": obs_id,
         "_study_id": sd.study_id,

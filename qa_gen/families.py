@@ -6,13 +6,13 @@ uncertain, related); this module only picks wordings and assembles the answer tr
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 from cxrkg.ontology.values import CHANGE_DIRECTION
 from cxrkg.qa_gen.answers import DETAILS, MAIN, RELATED, obs_answers, template_answer, top_level
 from cxrkg.qa_gen.study_data import StudyData
 from cxrkg.qa_gen.templates import (
+    Wording,
     answer_text,
     concept_words,
     join_words,
@@ -120,9 +120,7 @@ def _yes_no_answers(
 
 
 # -- A: indication ---------------------------------------------------------------------
-def indication_questions(
-    sd: StudyData, row: dict[str, Any], rng: random.Random
-) -> list[dict[str, Any]]:
+def indication_questions(sd: StudyData, row: dict[str, Any], rng: Wording) -> list[dict[str, Any]]:
     text = row["summary"] or " ".join(t for t in (row["indication"], row["evaluation"]) if t)
     if not text or row["answer_obs_id"] not in sd.obs:
         return []
@@ -149,7 +147,7 @@ def _describe(
     sd: StudyData,
     qtype: str,
     variables: dict[str, Any],
-    rng: random.Random,
+    rng: Wording,
     ids: list[str],
     fmt: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
@@ -170,7 +168,7 @@ def _describe_abnormal(
     sd: StudyData,
     qtype: str,
     variables: dict[str, Any],
-    rng: random.Random,
+    rng: Wording,
     row: dict[str, Any],
     fmt: dict[str, str],
     related: list[dict[str, Any]] | None = None,
@@ -196,7 +194,7 @@ def _is_abnormal(
     sd: StudyData,
     qtype: str,
     variables: dict[str, Any],
-    rng: random.Random,
+    rng: Wording,
     row: dict[str, Any],
     fmt: dict[str, str],
     normal: bool,
@@ -218,7 +216,7 @@ def _is_abnormal(
 
 
 def abnormal_questions(
-    sd: StudyData, rows: list[dict[str, Any]], rng: random.Random
+    sd: StudyData, rows: list[dict[str, Any]], rng: Wording
 ) -> list[dict[str, Any]]:
     by_kind: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
@@ -271,7 +269,7 @@ def abnormal_questions(
 
 # -- C: region -------------------------------------------------------------------------
 def region_questions(
-    sd: StudyData, rows: list[dict[str, Any]], rng: random.Random
+    sd: StudyData, rows: list[dict[str, Any]], rng: Wording
 ) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for row in rows:
@@ -372,7 +370,7 @@ def _regions_of(sd: StudyData, ids: list[str]) -> list[str]:
 
 
 def finding_questions(
-    sd: StudyData, rows: list[dict[str, Any]], rng: random.Random
+    sd: StudyData, rows: list[dict[str, Any]], rng: Wording
 ) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for row in rows:
@@ -465,7 +463,7 @@ def finding_questions(
 
 # -- E: longitudinal -------------------------------------------------------------------
 def longitudinal_questions(
-    sd: StudyData, rows: list[dict[str, Any]], previous: StudyData | None, rng: random.Random
+    sd: StudyData, rows: list[dict[str, Any]], previous: StudyData | None, rng: Wording
 ) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for row in rows:
@@ -496,7 +494,7 @@ def longitudinal_questions(
 
 
 def _finding_change(
-    sd: StudyData, row: dict[str, Any], previous: StudyData | None, rng: random.Random
+    sd: StudyData, row: dict[str, Any], previous: StudyData | None, rng: Wording
 ) -> list[dict[str, Any]]:
     qtype = "E01_has_finding_changed"
     finding = row["name"]

@@ -18,8 +18,9 @@ from cxrkg.cypher.store import GraphStore, open_store
 from cxrkg.qa_gen import families
 from cxrkg.qa_gen.answers import walk
 from cxrkg.qa_gen.grading import grade_question
-from cxrkg.qa_gen.sampling import SamplingWeights, read_weights, study_rng, study_targets
+from cxrkg.qa_gen.sampling import SamplingWeights, read_weights, study_targets
 from cxrkg.qa_gen.study_data import StudyData, read_studies
+from cxrkg.qa_gen.templates import Wording
 from tqdm import tqdm
 
 DEVICE_CATEGORIES = ["DEVICE"]
@@ -106,7 +107,15 @@ def study_questions(
     previous: StudyData | None = None,
 ) -> list[dict[str, Any]]:
     """All questions of one study from its family rows (the order of the seed's table)."""
-    rng = study_rng(seed, sd.study_id, "wording")
+    rng = Wording(seed, sd.study_id)
+    # Rows come in whatever order the database returns them; questions follow a fixed order.
+    rows = {
+        "a": rows.get("a", []),
+        "b": sorted(rows.get("b", []), key=lambda r: (r["kind"], r["value"])),
+        "c": sorted(rows.get("c", []), key=lambda r: r["region"]),
+        "d": sorted(rows.get("d", []), key=lambda r: r["finding"]),
+        "e": sorted(rows.get("e", []), key=lambda r: (r["kind"], r["name"])),
+    }
     out: list[dict[str, Any]] = []
     for row in rows.get("a", []):
         out += families.indication_questions(sd, row, rng)

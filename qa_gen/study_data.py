@@ -24,7 +24,9 @@ class StudyData:
     @property
     def quality(self) -> dict[str, Any]:
         """The scene graph's extraction quality (the study's `q_<criterion>` properties)."""
-        return {k[2:]: v for k, v in sorted(self.study.items()) if k.startswith("q_")}
+        return {
+            k[2:]: v for k, v in sorted(self.study.items()) if k.startswith("q_") and v is not None
+        }
 
     @property
     def top_level_order(self) -> list[str]:
@@ -57,7 +59,6 @@ def read_studies(store: GraphStore, study_ids: list[str]) -> dict[str, StudyData
         rec = dict(row)
         rec["children"] = sorted(row["children"], key=lambda c: c["obs_id"])
         rec["localization"] = sorted(row["localization"], key=lambda loc: loc["image_id"])
-        rec["sentences"] = sorted(row["sentences"], key=lambda s: s["sent_id"] or "")
         sd.obs[row["obs_id"]] = rec
         for child in rec["children"]:
             sd.parent_of.setdefault(child["obs_id"], row["obs_id"])

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-import random
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -15,10 +15,24 @@ def templates() -> dict[str, dict[str, Any]]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def question_text(qtype: str, rng: random.Random, **variables: str) -> str:
-    """One of the question's wordings, picked by the study's seeded RNG."""
+class Wording:
+    """Picks among a question's wordings from (seed, study, question type, variables) alone,
+    so the pick does not depend on the order in which questions are made."""
+
+    def __init__(self, seed: int, study_id: str):
+        self.prefix = f"{seed}\x1f{study_id}"
+
+    def pick(self, n: int, qtype: str, variables: dict[str, str]) -> int:
+        key = "\x1f".join([self.prefix, qtype, *(f"{k}={v}" for k, v in sorted(variables.items()))])
+        return int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big") % n
+
+
+def question_text(qtype: str, wording: Wording, **variables: str) -> str:
+    """One of the question's wordings, picked by `wording`."""
     options = templates()[qtype]["question"]
-    choice = options[rng.randrange(len(options))] if len(options) > 1 else options[0]
+    choice = (
+        options[wording.pick(len(options), qtype, variables)] if len(options) > 1 else options[0]
+    )
     return choice.format(**variables)
 
 

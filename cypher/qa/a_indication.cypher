@@ -6,4 +6,3 @@ RETURN sid AS study_id,
        ind.summary AS summary, ind.indication AS indication, ind.evaluation AS evaluation,
        oind.obs_id AS answer_obs_id,
        [(ind)-[:ASSOCIATED_OBSERVATION]->(o:Observation) | o.obs_id] AS associated_obs_ids
-ORDER BY study_id

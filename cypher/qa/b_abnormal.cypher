@@ -4,7 +4,10 @@
 // $acquisition_categories: finding categories of acquisition/technique observations (e.g. ["TECHNICAL_ASSESSMENT"])
 // $artifact_entities: findings whose observations (or their sub-findings') are imaging artifacts (e.g. ["artifact"])
 UNWIND $study_ids AS sid
-MATCH (s:Study {study_id: sid})-[:HAS_OBSERVATION]->(o:Observation)
+MATCH (s:Study {study_id: sid})
+// WITH first: otherwise FalkorDB plans a scan of every Observation per study id
+WITH sid, s
+MATCH (s)-[:HAS_OBSERVATION]->(o:Observation)
 WHERE o.top_level = true
 WITH sid, o,
      [{kind: 'all', value: ''}]
@@ -17,7 +20,6 @@ WITH sid, o,
             THEN [{kind: 'artifacts', value: ''}] ELSE [] END AS scopes
 UNWIND scopes AS scope
 WITH sid, scope.kind AS kind, scope.value AS value, o
-ORDER BY o.obs_id
 RETURN sid AS study_id, kind, value,
        collect(o.obs_id) AS obs_ids,
        collect(CASE WHEN o.positiveness = 'pos' THEN o.obs_id END) AS pos_ids,
@@ -25,4 +27,3 @@ RETURN sid AS study_id, kind, value,
                     THEN o.obs_id END) AS definite_pos_ids,
        collect(CASE WHEN NOT coalesce(o.certainty, 'certain') IN ['certain', 'likely']
                     THEN o.obs_id END) AS uncertain_ids
-ORDER BY study_id, kind, value

@@ -40,4 +40,3 @@ RETURN sid AS study_id,
        [x IN anc_obs WHERE NOT x.obs_id IN sub_ids | x.obs_id] AS parent_region_ids,
        [x IN side_obs WHERE NOT x.obs_id IN sub_ids | x.obs_id] AS other_side_ids,
        study_device_ids
-ORDER BY study_id, region

@@ -49,4 +49,3 @@ RETURN sid AS study_id,
             AND NOT any(e IN coalesce(x.entities, []) + coalesce(x.entities_parents, []) WHERE e IN $artifact_entities)) AS is_acquisition,
        [x IN same_region_ids WHERE NOT x IN parent_finding_ids] AS same_region_ids,
        parent_finding_ids
-ORDER BY study_id, finding
