@@ -225,3 +225,13 @@ def test_numbered_list_without_newlines_is_split() -> None:
         "Small nodule.",
         "Stable cardiomegaly.",
     ]
+
+
+def test_finding_named_through_its_region() -> None:
+    from cxrkg.ingest.extract.pipeline import ReportPipeline
+
+    pipeline = ReportPipeline(load_ontology(), use_embeddings=False)
+    found = _by_entity(pipeline.rules.extract("Degenerative changes in the thoracic spine."))
+    assert "thoracic spine" in found["spinal degenerative changes"].regions
+    found = _by_entity(pipeline.rules.extract("There is tortuosity of the thoracic aorta."))
+    assert "tortuous aorta" in found

@@ -66,7 +66,7 @@ class ReportPipeline:
         self.onto = onto
         self.mapper = mapper or ConceptMapper(onto, self.settings, use_embeddings=use_embeddings)
         self.lexicon = Lexicon.from_ontology(onto)
-        self.rules = RuleExtractor(self.lexicon)
+        self.rules = RuleExtractor(self.lexicon, region_ancestors=self._region_ancestors)
         self.builder = GraphBuilder(onto, self.mapper)
         self.extractor = extractor
         self._llm_extractor = None
@@ -76,6 +76,12 @@ class ReportPipeline:
             self._llm_extractor = LLMExtractor(llm, self.settings)
         elif extractor != "rules":
             raise ValueError(f"unknown extractor {extractor!r}: use 'rules' or 'llm'")
+
+    def _region_ancestors(self, name: str) -> list[str]:
+        try:
+            return list(self.onto.ancestors(name))
+        except KeyError:
+            return []
 
     def extract_rules(self, report: ReportInput) -> Extraction:
         spans = sentence_spans(report)

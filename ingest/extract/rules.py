@@ -8,6 +8,7 @@ that starts a new statement (a comma inside a list of findings keeps the scope o
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from cxrkg.ingest.extract.lexicon import Lexicon, Span, Token, tokenize
@@ -469,8 +470,58 @@ def _distance(m: _Mention, r: Span) -> tuple[int, int]:
 class RuleExtractor:
     """Sentence -> raw observations, using the ontology lexicon."""
 
-    def __init__(self, lexicon: Lexicon) -> None:
+    def __init__(
+        self, lexicon: Lexicon, region_ancestors: Callable[[str], list[str]] | None = None
+    ) -> None:
         self.lexicon = lexicon
+        self.region_ancestors = region_ancestors or (lambda name: [])
+
+    def _composed(
+        self, spans: list[Span], words: list[str], tokens: list[Token], sentence: str
+    ) -> list[Span]:
+        """A finding named through its region: "degenerative changes in the thoracic spine"
+        is the synonym "degenerative changes of the spine" once the region is generalised."""
+        taken = {i for s in spans for i in range(s.start, s.end)}
+        out = list(spans)
+        for r in [s for s in spans if s.kind == "region"]:
+            j = r.start
+            prep = []
+            while j > 0 and words[j - 1] in ("of", "in", "the", "at", "within", "involving"):
+                j -= 1
+                prep.insert(0, words[j])
+            if not prep:
+                continue
+            names = [r.name, *self.region_ancestors(r.name)]
+            for k in (3, 2, 1):
+                start = j - k
+                if start < 0 or any(i in taken for i in range(start, j)):
+                    continue
+                head = words[start:j]
+                if not all(w[0].isalnum() for w in head):
+                    continue
+                hit = None
+                for name in names:
+                    for link in (prep, ["of", "the"], ["in", "the"], ["of"]):
+                        hit = self.lexicon.lookup([*head, *link, *name.split()])
+                        if hit and hit[1] == "finding":
+                            break
+                        hit = None
+                    if hit:
+                        break
+                if hit:
+                    # The head words name the finding; the region stays a region of it.
+                    out.append(
+                        Span(
+                            start,
+                            j,
+                            "finding",
+                            hit[0],
+                            sentence[tokens[start].start : tokens[j - 1].end],
+                        )
+                    )
+                    taken |= set(range(start, j))
+                    break
+        return sorted(out, key=lambda s: s.start)
 
     # -- clause structure ----------------------------------------------------------------
     @staticmethod
@@ -493,7 +544,7 @@ class RuleExtractor:
         words = [t.text for t in tokens]
         if not words:
             return []
-        spans = self.lexicon.find(tokens, sentence)
+        spans = self._composed(self.lexicon.find(tokens, sentence), words, tokens, sentence)
         clause = self._clauses(words)
         findings = [_Mention(s, first=s.start, last=s.end) for s in spans if s.kind == "finding"]
         regions = [s for s in spans if s.kind == "region"]
