@@ -187,3 +187,33 @@ def test_real_iu_reports_load_into_the_graph(store, pipeline: ReportPipeline) ->
     # The MeSH reference labels come from the same files.
     labels = iu_reference_labels(limit=30)
     assert set(labels) == {sg.study_id for sg in graphs}
+
+
+def test_classical_boxes_localize_observations_on_a_real_image(pipeline: ReportPipeline) -> None:
+    from cxrkg.ingest.localize import classical_region_boxes
+    from cxrkg.ingest.model import Image
+
+    image = Path(__file__).resolve().parents[2] / "shared" / "data" / "images" / "00000001_000.png"
+    boxes = classical_region_boxes(image, pipeline.onto)
+    sg = pipeline.build(
+        ReportInput(
+            file="demo",
+            study_id="d1",
+            patient_id="p1",
+            text="FINDINGS: Moderate cardiomegaly. Left lower lobe opacity. No pneumothorax.",
+            images={"img": Image(image_id="img", view_position="PA", width=512, height=512)},
+            region_boxes={"img": boxes},
+        )
+    )
+    assert isinstance(sg, SceneGraph)
+    heart = _obs_with(sg, "cardiomegaly")[0].localization["img"]
+    assert heart.bboxes == [tuple(b) for b in boxes["cardiac silhouette"].bboxes]
+    assert heart.is_fallback and heart.localization_quality == "FALLBACK_LOCALIZATION"
+    lll = _obs_with(sg, "lung opacity")[0].localization["img"]
+    # No box for the lobe itself: its nearest boxed ancestor (the left lung) stands in.
+    assert lll.bboxes == [tuple(b) for b in boxes["left lung"].bboxes]
+    assert sg.regions["left lung"].localization["img"].bboxes
+    assert sg.study_img_localization_quality["img"] in (
+        "FALLBACK_LOCALIZATION",
+        "INCOMPLETE_LOCALIZATION",
+    )

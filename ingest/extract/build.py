@@ -608,7 +608,13 @@ class GraphBuilder:
                 missing_localization=missing,
                 localization_quality="NO_LOCALIZATION",
             )
-        if fallback and len(refs) == len(names) and all(self._boxes_for(r, boxes)[1] for r in refs):
+        # Boxes of the model-free lung segmentation are estimates: a fallback localization.
+        fallback = fallback or "classical" in sources
+        if (
+            fallback
+            and not missing
+            and ("classical" in sources or all(self._boxes_for(r, boxes)[1] for r in refs))
+        ):
             quality = "FALLBACK_LOCALIZATION"
         elif missing or fallback:
             quality = "INCOMPLETE_LOCALIZATION"
