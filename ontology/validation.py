@@ -106,6 +106,16 @@ def _references(pools: dict[str, dict[str, Concept]]) -> list[Problem]:
                     )
                 elif p == c.name:
                     out.append(Problem("cycle", f"{kind} {c.name!r} is its own parent", (c.name,)))
+                elif pool[p].deprecated and not c.deprecated:
+                    out.append(
+                        Problem(
+                            "deprecated-parent",
+                            f"{kind} {c.name!r} has the deprecated parent {p!r}"
+                            + (f"; use {pool[p].replaced_by!r}" if pool[p].replaced_by else ""),
+                            (c.name, p),
+                            severity="warning",
+                        )
+                    )
             for r in c.default_regions:
                 if r not in pools["region"]:
                     out.append(

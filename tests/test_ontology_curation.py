@@ -150,6 +150,19 @@ def test_each_curation_operation_round_trips_through_save_load_and_the_change_lo
     assert render_owl(concepts, meta) == owl.read_text(encoding="utf-8")
 
 
+def test_deprecating_a_parent_warns_about_its_active_children(owl: Path) -> None:
+    from cxrkg.ontology.validation import validate_concepts
+
+    curation.deprecate(
+        owl, "dr a", "too vague", kind="finding", name="volume loss", replaced_by="atelectasis"
+    )
+    warnings = validate_concepts(load_ontology(owl).concepts())
+    assert {(w.check, w.severity, w.concepts) for w in warnings} == {
+        ("deprecated-parent", "warning", ("low lung volumes", "volume loss"))
+    }
+    assert "use 'atelectasis'" in str(warnings[0])
+
+
 def test_an_edit_that_breaks_the_ontology_is_rejected_and_nothing_is_written(owl: Path) -> None:
     data = owl.read_bytes()
     with pytest.raises(CurationError, match="cycle"):
