@@ -2,34 +2,37 @@
 // $study_ids: study ids of the batch
 // $targets: map study id -> region names to ask about (defaults, mentioned, parents, sampled)
 // $device_categories: finding categories that mark a device
+// Each study's regions and observations are read once, then filtered per asked-about region.
+// Sub-regions come from the study's SUB_REGION_OF edges and, when the ontology is synced, PART_OF.
 UNWIND $study_ids AS sid
 MATCH (s:Study {study_id: sid})
-OPTIONAL MATCH (s)-[:HAS_OBSERVATION]->(dev:Observation)
-WHERE any(c IN coalesce(dev.categories, []) WHERE c IN $device_categories)
-WITH s, sid, collect(dev.obs_id) AS study_device_ids
+OPTIONAL MATCH (s)-[:HAS_REGION]->(sr:StudyRegion)
+WITH sid, s, collect(sr {.region,
+       up: [(sr)-[:SUB_REGION_OF*1..]->(p1:StudyRegion) | p1.region],
+       onto: [(sr)-[:IS_A]->(:Anatomy)-[:PART_OF*0..]->(a1:Anatomy) | a1.name],
+       side: [(sr)-[:LEFT_OF]->(c1:StudyRegion) | c1.region] + [(sr)<-[:LEFT_OF]-(c2:StudyRegion) | c2.region]
+           + [(sr)-[:RIGHT_OF]->(c3:StudyRegion) | c3.region] + [(sr)<-[:RIGHT_OF]-(c4:StudyRegion) | c4.region]}) AS regs
+OPTIONAL MATCH (s)-[:HAS_OBSERVATION]->(o:Observation)
+WITH sid, regs, collect(o {.obs_id, .positiveness, .certainty, .categories,
+       located: [(o)-[:LOCATED_AT]->(lr:StudyRegion) | lr.region]}) AS obs
+WITH sid, regs, obs,
+     [x IN obs WHERE any(c IN coalesce(x.categories, []) WHERE c IN $device_categories) | x.obs_id] AS study_device_ids
 UNWIND coalesce($targets[sid], []) AS region_name
-OPTIONAL MATCH (s)-[:HAS_REGION]->(r:StudyRegion {region: region_name})
-OPTIONAL MATCH (r)<-[:SUB_REGION_OF*0..]-(:StudyRegion)<-[:LOCATED_AT]-(o:Observation)
-WHERE coalesce(o.is_indication_answer, false) = false
-WITH s, sid, study_device_ids, region_name, r, collect(DISTINCT o) AS tree_obs
-OPTIONAL MATCH (s)-[:HAS_REGION]->(sr:StudyRegion)-[:IS_A]->(:Anatomy)-[:PART_OF*0..]->(:Anatomy {name: region_name}),
-               (o2:Observation)-[:LOCATED_AT]->(sr)
-WHERE coalesce(o2.is_indication_answer, false) = false
-WITH s, sid, study_device_ids, region_name, r, tree_obs, [x IN tree_obs | x.obs_id] AS tree_ids,
-     collect(DISTINCT o2) AS onto_obs
-WITH s, sid, study_device_ids, region_name, r,
-     tree_obs + [x IN onto_obs WHERE NOT x.obs_id IN tree_ids] AS sub_obs
-OPTIONAL MATCH (r)-[:SUB_REGION_OF*1..]->(:StudyRegion)<-[:LOCATED_AT]-(a:Observation)
-WHERE coalesce(a.is_indication_answer, false) = false
-WITH s, sid, study_device_ids, region_name, r, sub_obs, collect(DISTINCT a) AS anc_obs
-OPTIONAL MATCH (r)-[side]-(:StudyRegion)<-[:SUB_REGION_OF*0..]-(:StudyRegion)<-[:LOCATED_AT]-(c:Observation)
-WHERE type(side) IN ['LEFT_OF', 'RIGHT_OF'] AND coalesce(c.is_indication_answer, false) = false
-WITH sid, study_device_ids, region_name, r, sub_obs, anc_obs, collect(DISTINCT c) AS side_obs
-WITH sid, study_device_ids, region_name, r, sub_obs,
-     [x IN sub_obs | x.obs_id] AS sub_ids, anc_obs, side_obs
+WITH sid, regs, obs, study_device_ids, region_name,
+     [r IN regs WHERE r.region = region_name] AS own
+WITH sid, regs, obs, study_device_ids, region_name, size(own) > 0 AS in_study,
+     [r IN regs WHERE r.region = region_name OR region_name IN r.up OR region_name IN r.onto | r.region] AS inside,
+     reduce(acc = [], r IN own | acc + r.up) AS above,
+     reduce(acc = [], r IN own | acc + r.side) AS sides
+WITH sid, obs, study_device_ids, region_name, in_study, inside, above,
+     [r IN regs WHERE r.region IN sides OR any(u IN r.up WHERE u IN sides) | r.region] AS other_side
+WITH sid, obs, study_device_ids, region_name, in_study, above, other_side,
+     [x IN obs WHERE any(l IN x.located WHERE l IN inside)] AS sub_obs
+WITH sid, obs, study_device_ids, region_name, in_study, above, other_side, sub_obs,
+     [x IN sub_obs | x.obs_id] AS sub_ids
 RETURN sid AS study_id,
        region_name AS region,
-       r IS NOT NULL AS in_study,
+       in_study,
        sub_ids,
        [x IN sub_obs WHERE x.positiveness = 'pos' | x.obs_id] AS pos_ids,
        [x IN sub_obs WHERE x.positiveness = 'pos' AND x.certainty IN ['certain', 'likely'] | x.obs_id] AS definite_pos_ids,
@@ -37,6 +40,8 @@ RETURN sid AS study_id,
        [x IN sub_obs WHERE any(c IN coalesce(x.categories, []) WHERE c IN $device_categories) | x.obs_id] AS device_ids,
        [x IN sub_obs WHERE x.positiveness = 'pos' AND x.certainty IN ['certain', 'likely']
             AND any(c IN coalesce(x.categories, []) WHERE c IN $device_categories) | x.obs_id] AS definite_device_ids,
-       [x IN anc_obs WHERE NOT x.obs_id IN sub_ids | x.obs_id] AS parent_region_ids,
-       [x IN side_obs WHERE NOT x.obs_id IN sub_ids | x.obs_id] AS other_side_ids,
+       CASE WHEN size(sub_ids) = 0 THEN [] ELSE
+         [x IN obs WHERE NOT x.obs_id IN sub_ids AND any(l IN x.located WHERE l IN above) | x.obs_id] END AS parent_region_ids,
+       CASE WHEN size(sub_ids) = 0 THEN [] ELSE
+         [x IN obs WHERE NOT x.obs_id IN sub_ids AND any(l IN x.located WHERE l IN other_side) | x.obs_id] END AS other_side_ids,
        study_device_ids
