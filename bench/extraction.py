@@ -28,25 +28,29 @@ def bench_mcc(limit: int | None = None) -> None:
         if isinstance(sg, SceneGraph):
             predicted[sg.study_id] = predicted_concepts(sg)
     t_extract = time.perf_counter() - t0
-    terms = iu_reference_labels(limit=limit, automatic=True)
-    reference, coverage = reference_from_terms(terms, pipeline.mapper)
-    result = evaluate_labels(predicted, reference)
-    print(
-        f"IU reports: {len(predicted)} studies extracted in {t_extract:.1f} s "
-        f"({1000 * t_extract / max(1, len(predicted)):.1f} ms/report)"
-    )
-    print(
-        f"MeSH terms: {coverage['terms']}, unmapped {coverage['unmapped']}; "
-        f"most frequent unmapped: {coverage['top_unmapped'][:5]}"
-    )
-    print(f"classes: {len(result.classes)}; micro MCC (all classes): {result.micro:.3f}")
-    top = result.top(10)
-    micro10 = evaluate_labels(predicted, reference, classes=[c.name for c in top]).micro
-    print(f"micro MCC (10 most frequent classes): {micro10:.3f}")
-    print("| class | studies with the reference label | TP | FP | FN | MCC |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    for c in top:
-        print(f"| {c.name} | {c.support} | {c.tp} | {c.fp} | {c.fn} | {c.mcc:.3f} |")
+    for automatic in (True, False):
+        terms = iu_reference_labels(limit=limit, automatic=automatic)
+        reference, coverage = reference_from_terms(terms, pipeline.mapper)
+        result = evaluate_labels(predicted, reference)
+        which = "major + automatic" if automatic else "major only"
+        print(f"\n## MeSH {which}")
+        if automatic:
+            print(
+                f"IU reports: {len(predicted)} studies extracted in {t_extract:.1f} s "
+                f"({1000 * t_extract / max(1, len(predicted)):.1f} ms/report)"
+            )
+        print(
+            f"MeSH terms: {coverage['terms']}, unmapped {coverage['unmapped']}; "
+            f"most frequent unmapped: {coverage['top_unmapped'][:5]}"
+        )
+        print(f"classes: {len(result.classes)}; micro MCC (all classes): {result.micro:.3f}")
+        top = result.top(10)
+        micro10 = evaluate_labels(predicted, reference, classes=[c.name for c in top]).micro
+        print(f"micro MCC (10 most frequent classes): {micro10:.3f}")
+        print("| class | studies with the reference label | TP | FP | FN | MCC |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: |")
+        for c in top:
+            print(f"| {c.name} | {c.support} | {c.tp} | {c.fp} | {c.fn} | {c.mcc:.3f} |")
 
 
 def bench_mapping(n: int = 100_000) -> None:

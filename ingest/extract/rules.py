@@ -75,7 +75,7 @@ PRE_TRIGGERS: list[tuple[str, str]] = [
     ("unlikely", "unlikely"),
     ("doubtful", "unlikely"),
     ("rule out", "possible"),
-    ("r o", "possible"),
+    ("r / o", "possible"),
     ("evaluate for", "possible"),
     ("?", "possible"),
 ]
