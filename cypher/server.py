@@ -12,6 +12,8 @@ from pathlib import Path
 
 import redis
 from cxrkg.config import Settings
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 
 class ServerError(RuntimeError):
@@ -57,8 +59,14 @@ class EmbeddedFalkorDB:
 
     # -- state -------------------------------------------------------------------------
     def _client(self, timeout: float = 1.0) -> redis.Redis:
+        # No retries: a probe of a server that is down must answer at once (redis-py's
+        # default retries with backoff turned each failed ping into seconds).
         return redis.Redis(
-            host=self.host, port=self.port, socket_timeout=timeout, socket_connect_timeout=timeout
+            host=self.host,
+            port=self.port,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry=Retry(NoBackoff(), 0),
         )
 
     def _pid(self) -> int | None:

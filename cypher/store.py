@@ -253,13 +253,22 @@ class FalkorDBStore(GraphStore):
         import falkordb
         import redis
         from cxrkg.cypher.server import EmbeddedFalkorDB
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
         self._redis = redis
         self.server = EmbeddedFalkorDB(settings)
         if autostart:
             self.server.start()
         try:
-            self.db = falkordb.FalkorDB(host=settings.falkordb_host, port=settings.falkordb_port)
+            # One quick retry, no backoff: a dead server is reported at once, not after
+            # redis-py's default backoff schedule.
+            self.db = falkordb.FalkorDB(
+                host=settings.falkordb_host,
+                port=settings.falkordb_port,
+                socket_connect_timeout=5,
+                retry=Retry(NoBackoff(), 1),
+            )
             self.db.connection.ping()
         except (redis.ConnectionError, OSError) as exc:
             raise StoreUnavailable(
