@@ -257,7 +257,7 @@ def generate_qa(
     write_graph: bool = False,
     batch_size: int = BATCH_SIZE,
     progress: bool = False,
-    judge: Callable[[StudyQA], None] | None = None,
+    judge: Callable[[StudyQA, GraphStore], None] | None = None,
 ) -> QAReport:
     """Generate, grade and export QA for the given studies (all when None)."""
     from cxrkg.qa_gen.export import QAExporter
@@ -273,7 +273,7 @@ def generate_qa(
         store, ids, seed=seed, workers=workers, batch_size=batch_size, progress=progress
     ):
         if judge is not None:
-            judge(item)
+            judge(item, store)
         found.add(item.study.study_id)
         report.studies += 1
         for q in item.questions:

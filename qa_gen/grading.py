@@ -39,18 +39,20 @@ def worst_quality(records: list[dict[str, Any]]) -> dict[str, Any]:
     return dict(sorted(out.items()))
 
 
-def answer_grade(answer: dict[str, Any]) -> str:
-    """Extraction grade of one answer: its observation's quality and its images' boxes."""
+def answer_grade(answer: dict[str, Any], judged: bool = True) -> str:
+    """Grade of one answer: its observation's extraction quality and its images' boxes, and
+    (when `judged`) the LLM-judged criteria in its `answer_quality`."""
     caps = [extraction_grade(answer["extraction_quality"])]
     caps += [
         _cap("localization_quality", loc.get("localization_quality"))
         for loc in answer["localization"].values()
     ]
-    for criterion, value in answer["answer_quality"].items():
-        if criterion == "relevance":
-            caps.append(relevance_cap(value, answer["answer_type"]))
-        elif criterion in QA_CRITERIA:
-            caps.append(_cap(criterion, value))
+    if judged:
+        for criterion, value in answer["answer_quality"].items():
+            if criterion == "relevance":
+                caps.append(relevance_cap(value, answer["answer_type"]))
+            elif criterion in QA_CRITERIA:
+                caps.append(_cap(criterion, value))
     return min_grade(caps)
 
 
@@ -81,6 +83,8 @@ def grade_question(question: dict[str, Any], study_quality: dict[str, Any]) -> s
         if criterion in qq:
             grades.append(_cap(criterion, qq[criterion]))
     rating = min_grade(grades)
-    qq["extraction_rating"] = min_grade(grades[: len(answers) + 1])
+    qq["extraction_rating"] = min_grade(
+        [grades[0]] + [answer_grade(a, judged=False) for a in answers]
+    )
     qq["rating"] = rating
     return rating
