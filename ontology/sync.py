@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +21,6 @@ from cxrkg.cypher.queries import load_query
 from cxrkg.cypher.store import GraphStore
 from cxrkg.ontology.model import Concept, Ontology
 
-PAGE = 5000
 CATEGORY_URI = "http://cxrkg.org/ontology/category#"
 
 
@@ -314,69 +312,44 @@ def _studies(store: GraphStore, findings: list[str], regions: list[str]) -> list
     return out
 
 
-def _pages(store: GraphStore, query: str) -> Iterator[dict[str, Any]]:
-    after = ""
-    while True:
-        rows = store.run_named(query, {"after": after, "limit": PAGE}, read_only=True)
-        yield from rows
-        if len(rows) < PAGE:
-            return
-        after = rows[-1]["key"]
-
-
 def _relink(store: GraphStore, onto: Ontology, report: SyncReport) -> set[str]:
-    """Diff HAS_ENTITY and IS_A links against the ontology; returns the studies touched."""
+    """Make HAS_ENTITY and IS_A links agree with the ontology; returns the studies touched.
+
+    The distinct texts are few (entity and region names) even when observations are many,
+    so they are resolved here and handed to Cypher as one text -> name map: each link query
+    is then a single pass over the observations or study regions.
+    """
     affected: set[str] = set()
-    resolved: dict[tuple[str, str], str | None] = {}
-
-    def resolve(text: str, kind: str) -> str | None:
-        key = (kind, text)
-        if key not in resolved:
-            c = onto.resolve(text, kind)
-            resolved[key] = c.name if c else None
-        return resolved[key]
-
-    for kind, read, link, unlink, field_name, missing in (
+    for kind, texts, link, unlink, missing in (
         (
             "finding",
-            "ontology/observation_entities",
+            "ontology/entity_texts",
             "ontology/link_observations",
             "ontology/unlink_observations",
-            "entities",
             report.unresolved_entities,
         ),
         (
             "region",
-            "ontology/study_region_names",
+            "ontology/region_texts",
             "ontology/link_study_regions",
             "ontology/unlink_study_regions",
-            "region",
             report.unresolved_regions,
         ),
     ):
-        adds: list[dict[str, str]] = []
-        drops: list[dict[str, str]] = []
-        for row in _pages(store, read):
-            texts = row[field_name]
-            texts = [texts] if isinstance(texts, str) else list(texts or [])
-            target: set[str] = set()
-            for t in texts:
-                name = resolve(t, kind)
-                if name is None:
-                    missing[t] = missing.get(t, 0) + 1
-                else:
-                    target.add(name)
-            linked = set(row["linked"] or [])
-            for name in sorted(target - linked):
-                adds.append({"key": row["key"], "name": name})
-            for name in sorted(linked - target):
-                drops.append({"key": row["key"], "name": name})
-            if target != linked:
-                affected.add(row["study_id"])
-        store.write_batches(load_query(unlink), drops)
-        store.write_batches(load_query(link), adds)
-        report.links_added += len(adds)
-        report.links_removed += len(drops)
+        mapping: dict[str, str] = {}
+        for row in store.run_named(texts, read_only=True):
+            text = row["text"]
+            concept = onto.resolve(text, kind) if isinstance(text, str) else None
+            if concept is None:
+                missing[str(text)] = int(row["n"])
+            else:
+                mapping[text] = concept.name
+        for row in store.run_named(unlink, {"mapping": mapping}):
+            report.links_removed += int(row["links"])
+            affected.add(row["study_id"])
+        for row in store.run_named(link, {"mapping": mapping}):
+            report.links_added += int(row["links"])
+            affected.add(row["study_id"])
     return affected
 
 

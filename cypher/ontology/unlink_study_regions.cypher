@@ -1,6 +1,7 @@
-// Removes IS_A links from study regions to anatomy they no longer map to
-// $rows: one map per link: key (study region key), name (anatomy name)
-UNWIND $rows AS r
-MATCH (s:StudyRegion {key: r.key})-[e:IS_A]->(a:Anatomy)
-WHERE a.name = r.name
+// Removes IS_A links to anatomy the study region's region text no longer maps to; returns the removed links per study
+// $mapping: region text -> anatomy name (texts the ontology does not know are left out)
+MATCH (s:StudyRegion)-[e:IS_A]->(a:Anatomy)
+WITH s, e, a, $mapping[coalesce(s.region, '')] AS name
+WHERE name IS NULL OR a.name <> name
 DELETE e
+RETURN s.study_id AS study_id, count(*) AS links
