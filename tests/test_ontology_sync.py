@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from cxrkg.ontology import curation, load_ontology
 from cxrkg.ontology.files import BUNDLED
 from cxrkg.ontology.sync import ontology_edges, sync_ontology, synced_version
@@ -201,3 +202,22 @@ def test_after_a_rename_sync_replaces_the_node_and_keeps_the_links(store, tmp_pa
         )
         == 1
     )
+
+
+def test_removing_a_synonym_unlinks_the_study_regions_that_used_it(store, tmp_path: Path) -> None:  # noqa: ANN001
+    owl = tmp_path / "cxrkg.owl"
+    shutil.copyfile(BUNDLED, owl)
+    _study(store, "s-bibasilar", ["atelectasis"], "bibasilar")
+    _study(store, "s-left", ["atelectasis"], "left lung")
+    sync_ontology(store, load_ontology(owl))
+    assert _one(store, "MATCH (:StudyRegion)-[e:IS_A]->() RETURN count(e)") == 2
+    curation.remove_synonym(
+        owl, "dr a", "too loose", kind="region", name="lung bases", synonym="bibasilar"
+    )
+    report = sync_ontology(store, load_ontology(owl))
+    assert report.links_removed == 1 and report.unresolved_regions == {"bibasilar": 1}
+    assert "s-bibasilar" in report.affected_studies and "s-left" not in report.affected_studies
+    rows = store.run(
+        "MATCH (r:StudyRegion)-[:IS_A]->(a) RETURN r.study_id AS s, a.name AS a", read_only=True
+    )
+    assert rows == [{"s": "s-left", "a": "left lung"}]
