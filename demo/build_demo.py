@@ -15,6 +15,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cxrkg.ontology import load_ontology
+
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "qba"
 
@@ -78,111 +80,10 @@ BOXES: dict[str, dict[str, list[float]]] = {
     },
 }
 
-# The region tree used by the demo (parent of each region), and left/right counterparts.
-PARENT: dict[str, str] = {
-    "right lung": "lungs",
-    "left lung": "lungs",
-    **{
-        f"{side} {zone}": f"{side} lung"
-        for side in ("right", "left")
-        for zone in (
-            "upper lung zone",
-            "mid lung zone",
-            "lower lung zone",
-            "apical zone",
-            "costophrenic angle",
-            "hilar structures",
-        )
-    },
-    "upper mediastinum": "mediastinum",
-    "cardiac silhouette": "mediastinum",
-    "trachea": "upper mediastinum",
-    "aortic arch": "upper mediastinum",
-    "svc": "upper mediastinum",
-}
-COMPOSITE = {"lungs": ["right lung", "left lung"]}
-NOT_LOCALIZED = {"pleural space", "interstitium"}
+# Tags, parents, default regions and the region tree come from the reference ontology,
+# as QBA's entity mapping takes them from its reference definitions.
+ONTO = load_ontology()
 
-# Tags of the finding entities the demo uses: categories, subcategories, parents.
-ENTITIES: dict[str, tuple[list[str], list[str], list[str]]] = {
-    "pleural effusion": (["ANATOMICAL_FINDING", "DISEASE"], ["PLEURA"], []),
-    "atelectasis": (["ANATOMICAL_FINDING"], ["LUNG_FIELD"], ["lung opacity"]),
-    "lung opacity": (["ANATOMICAL_FINDING"], ["LUNG_FIELD"], []),
-    "consolidation": (
-        ["ANATOMICAL_FINDING", "DISEASE"],
-        ["LUNG_FIELD", "PULMONARY_DISEASES", "INFECTION"],
-        ["lung opacity"],
-    ),
-    "pneumonia": (
-        ["DISEASE"],
-        ["PULMONARY_DISEASES", "INFECTION"],
-        ["consolidation", "lung opacity"],
-    ),
-    "air bronchogram": (["ANATOMICAL_FINDING"], ["LUNG_FIELD"], []),
-    "pulmonary edema": (
-        ["ANATOMICAL_FINDING", "DISEASE"],
-        ["LUNG_FIELD", "CARDIAC"],
-        ["lung opacity"],
-    ),
-    "vascular congestion": (["ANATOMICAL_FINDING"], ["CARDIAC"], []),
-    "cardiomegaly": (
-        ["ANATOMICAL_FINDING", "DISEASE"],
-        ["CARDIAC"],
-        ["enlarged cardiac silhouette"],
-    ),
-    "enlarged cardiac silhouette": (["ANATOMICAL_FINDING"], ["CARDIAC"], []),
-    "pneumothorax": (["ANATOMICAL_FINDING", "DISEASE"], ["PLEURA"], []),
-    "endotracheal tube": (["TUBES_AND_LINES", "DEVICE"], ["AIRWAY_DEVICES"], ["support devices"]),
-    "enteric tube": (
-        ["TUBES_AND_LINES", "DEVICE"],
-        ["GASTROINTESTINAL_DEVICES"],
-        ["support devices"],
-    ),
-    "central venous catheter": (
-        ["TUBES_AND_LINES", "DEVICE"],
-        ["VASCULAR_DEVICES"],
-        ["support devices"],
-    ),
-    "picc": (
-        ["TUBES_AND_LINES", "DEVICE"],
-        ["VASCULAR_DEVICES"],
-        ["central venous catheter", "support devices"],
-    ),
-    "chest tube": (["TUBES_AND_LINES", "DEVICE"], ["THORACIC_DEVICES"], ["support devices"]),
-    "pacemaker": (["DEVICE"], ["CARDIAC_DEVICES"], ["support devices"]),
-    "ecg leads": (
-        ["DEVICE", "TECHNICAL_ASSESSMENT"],
-        ["EXTERNAL_DEVICES", "IMAGING_ARTIFACTS"],
-        ["support devices"],
-    ),
-    "lung nodule": (["ANATOMICAL_FINDING"], ["LUNG_FIELD", "NODULES_MASSES"], ["lung opacity"]),
-    "emphysema": (["DISEASE"], ["PULMONARY_DISEASES"], ["copd"]),
-    "copd": (["DISEASE"], ["PULMONARY_DISEASES"], []),
-    "hyperinflation": (["ANATOMICAL_FINDING"], ["LUNG_FIELD"], []),
-    "degenerative changes": (["ANATOMICAL_FINDING"], ["BONES"], []),
-    "rib fracture": (["ANATOMICAL_FINDING"], ["BONES"], ["fracture"]),
-    "fracture": (["ANATOMICAL_FINDING"], ["BONES"], []),
-    "hiatal hernia": (["ANATOMICAL_FINDING"], ["MEDIASTINUM", "GASTROINTESTINAL"], []),
-    "mediastinal widening": (["ANATOMICAL_FINDING"], ["MEDIASTINUM"], []),
-    "aspiration": (["DISEASE"], ["PULMONARY_DISEASES"], ["lung opacity"]),
-    "low lung volumes": (["TECHNICAL_ASSESSMENT"], ["ACQUISITION"], []),
-    "patient rotation": (["TECHNICAL_ASSESSMENT"], ["ACQUISITION"], []),
-    "portable ap view": (["TECHNICAL_ASSESSMENT"], ["ACQUISITION"], []),
-    "normal": (["NLP"], ["NORMAL"], []),
-}
-DEFAULT_REGIONS: dict[str, list[str]] = {
-    "pleural effusion": ["pleural space"],
-    "pneumothorax": ["pleural space"],
-    "cardiomegaly": ["cardiac silhouette"],
-    "enlarged cardiac silhouette": ["cardiac silhouette"],
-    "consolidation": ["lungs"],
-    "pulmonary edema": ["lungs"],
-    "vascular congestion": ["lungs"],
-    "emphysema": ["lungs"],
-    "hyperinflation": ["lungs"],
-    "low lung volumes": ["lungs"],
-    "normal": ["lungs"],
-}
 PROB = {
     "positive": ("certain", "pos"),
     "negative": ("certain", "neg"),
@@ -958,7 +859,7 @@ STUDIES: list[S] = [
                 0,
                 "left mid lung zone nodule",
                 "There is a 1.5 cm nodular opacity in the left mid lung zone.",
-                ["lung nodule"],
+                ["nodule"],
                 ["left mid lung zone"],
                 mods={"texture": ["nodular"]},
             ),
@@ -996,7 +897,7 @@ STUDIES: list[S] = [
                 0,
                 "hyperinflated lungs",
                 "The lungs are hyperinflated.",
-                ["hyperinflation"],
+                ["hyperaeration"],
                 ["lungs"],
                 children=[
                     (
@@ -1016,7 +917,7 @@ STUDIES: list[S] = [
                 1,
                 "degenerative changes of the thoracic spine",
                 "There are degenerative changes of the thoracic spine.",
-                ["degenerative changes"],
+                ["spinal degenerative changes"],
                 ["spine"],
                 mods={"temporal": ["chronic"]},
             ),
@@ -1024,7 +925,7 @@ STUDIES: list[S] = [
                 2,
                 "left mid lung nodule",
                 "There is a nodule in the left mid lung zone.",
-                ["lung nodule"],
+                ["nodule"],
                 ["left mid lung zone"],
                 changes=["unchanged"],
                 change_sentence="The left mid lung nodule is unchanged.",
@@ -1056,7 +957,7 @@ STUDIES: list[S] = [
                 1,
                 "patient rotation",
                 "The patient is rotated to the right.",
-                ["patient rotation"],
+                ["rotated"],
                 [],
             ),
             Obs(1, "low lung volumes", "Lung volumes are low.", ["low lung volumes"], ["lungs"]),
@@ -1314,28 +1215,55 @@ STUDIES: list[S] = [
 
 
 # --------------------------------------------------------------------------------------
-def _ancestors(region: str) -> list[str]:
-    out = []
-    while region in PARENT:
-        region = PARENT[region]
-        out.append(region)
+def _region_tree(regions: set[str]) -> set[str]:
+    """The regions and all their part-of ancestors (QBA fills intermediate regions)."""
+    out = set(regions)
+    for r in regions:
+        if ONTO.region(r) is not None:
+            out.update(ONTO.ancestors(r))
     return out
 
 
 def _laterality(regions: list[str]) -> str | None:
-    sides = {r.split()[0] for r in regions if r.split()[0] in ("left", "right")}
-    if sides == {"left", "right"} or any(r == "lungs" for r in regions):
+    sides = set()
+    for r in regions:
+        c = ONTO.region(r)
+        side = c.laterality if c is not None else None
+        sides.update({"left", "right"} if side == "bilateral" else {side} - {None})
+    if sides == {"left", "right"}:
         return "bilateral"
-    return sides.pop() if len(sides) == 1 else None
+    return sides.pop() if sides else None
+
+
+def _union(boxes: list[list[float]]) -> list[float]:
+    return [
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    ]
 
 
 def _boxes(region: str, image: str) -> list[list[float]]:
+    """Measured boxes, or a composite's boxes by the ontology's definition."""
     table = BOXES[image]
     if region in table:
         return [list(map(float, table[region]))]
-    if region in COMPOSITE:
-        return [list(map(float, table[p])) for p in COMPOSITE[region]]
-    return []
+    c = ONTO.region(region)
+    if c is None or c.composite is None:
+        return []
+    op, parts = c.composite
+    part_boxes = [_boxes(p, image) for p in parts]
+    if any(not pb for pb in part_boxes):
+        return []
+    flat = [b for pb in part_boxes for b in pb]
+    if op == "union":
+        return flat
+    if op == "superbox":
+        return [_union(flat)]
+    x1, y1 = max(b[0] for b in flat), max(b[1] for b in flat)
+    x2, y2 = min(b[2] for b in flat), min(b[3] for b in flat)
+    return [[x1, y1, x2, y2]] if x1 < x2 and y1 < y2 else []
 
 
 def _localization(regions: list[str], images: dict[str, dict]) -> dict:
@@ -1349,15 +1277,8 @@ def _localization(regions: list[str], images: dict[str, dict]) -> dict:
             (refs if b else missing).append(region)
             boxes += b
         fallback = not boxes and bool(regions)
-        if fallback:  # non-localized regions fall back to the whole chest
-            boxes = [
-                list(
-                    map(
-                        float,
-                        BOXES[img["file"]]["right lung"][:2] + BOXES[img["file"]]["left lung"][2:],
-                    )
-                )
-            ]
+        if fallback:  # non-localized regions fall back to both lungs
+            boxes = _boxes("lungs", img["file"])
         quality = (
             "NO_LOCALIZATION"
             if not regions
@@ -1369,7 +1290,7 @@ def _localization(regions: list[str], images: dict[str, dict]) -> dict:
         )
         out[image_id] = {
             "image_id": image_id,
-            "localization_reference_ids": refs,
+            "localization_reference_ids": refs if not fallback else ["lungs"],
             "bboxes": boxes,
             "instance_mask_ids": refs,
             "missing_localization": missing,
@@ -1380,25 +1301,25 @@ def _localization(regions: list[str], images: dict[str, dict]) -> dict:
 
 
 def _obs_json(oid: str, o: Obs, level: int, child_type: str | None, images: dict) -> dict:
-    regions = o.regions or [r for e in o.entities for r in DEFAULT_REGIONS.get(e, [])]
+    concepts = [ONTO.finding(e) for e in o.entities]
+    resolved = [c.name for c in concepts if c is not None]
+    unresolved = [e for e, c in zip(o.entities, concepts, strict=True) if c is None]
+    defaults = list(dict.fromkeys(r for c in concepts if c for r in c.default_regions))
+    regions = o.regions or defaults
     defaulted = not o.regions and bool(regions)
     cats, subcats, parents = [], [], []
-    for e in o.entities:
-        c, sc, p = ENTITIES[e]
-        cats += [x for x in c if x not in cats]
-        subcats += [x for x in sc if x not in subcats]
-        parents += [x for x in p if x not in parents and x not in o.entities]
+    for c in concepts:
+        if c is None:
+            continue
+        cats += [x for x in c.categories if x not in cats]
+        subcats += [x for x in c.subcategories if x not in subcats]
+        parents += [x for x in ONTO.ancestors(c.name) if x not in parents and x not in resolved]
     certainty, positiveness = PROB[o.prob]
     loc = _localization(regions, images)
     loc_q = min(
         (v["localization_quality"] for v in loc.values()),
         default="NO_LOCALIZATION",
-        key=[
-            "NO_LOCALIZATION",
-            "FALLBACK_LOCALIZATION",
-            "INCOMPLETE_LOCALIZATION",
-            "BBOX_LOCALIZATION",
-        ].index,
+        key=_WORST["localization_quality"].index,
     )
     return {
         "obs_id": oid,
@@ -1410,9 +1331,9 @@ def _obs_json(oid: str, o: Obs, level: int, child_type: str | None, images: dict
         "non_resolved_regions": [],
         "laterality": _laterality(regions),
         "default_regions": regions if defaulted else [],
-        "obs_entities": o.entities,
+        "obs_entities": resolved,
         "obs_entities_parents": parents,
-        "non_resolved_obs_entities": [],
+        "non_resolved_obs_entities": unresolved,
         "obs_categories": cats,
         "obs_subcategories": subcats,
         "probability": o.prob,
@@ -1430,7 +1351,13 @@ def _obs_json(oid: str, o: Obs, level: int, child_type: str | None, images: dict
                 if defaulted
                 else "RESOLVED_REGIONS_ONLY"
             ),
-            "entity_quality": "RESOLVED_ENTITIES_ONLY",
+            "entity_quality": (
+                "RESOLVED_ENTITIES_ONLY"
+                if not unresolved
+                else "CONTAINS_NON_RESOLVED_ENTITIES"
+                if resolved
+                else "NO_ENTITIES"
+            ),
             "sentence_name_quality": "NO_ISSUES",
             "change_quality": "NO_ISSUES",
             "issue_level": "NO_ISSUES",
@@ -1519,14 +1446,10 @@ def build_study(s: S) -> tuple[dict, dict]:
         observations[oid] = obs
 
     regions_used = {r["region"] for o in observations.values() for r in o["regions"]}
-    all_regions = set(regions_used)
-    for r in regions_used:
-        all_regions.update(_ancestors(r))
-    if "left lung" in all_regions or "right lung" in all_regions:
-        all_regions.add("lungs")
+    all_regions = _region_tree(regions_used)
     regions = {}
     for r in sorted(all_regions):
-        loc = _localization([r], images) if r not in NOT_LOCALIZED else {}
+        loc = {k: v for k, v in _localization([r], images).items() if not v["is_fallback"]}
         quality = (
             "NO_LOCALIZATION"
             if not loc
@@ -1543,14 +1466,15 @@ def build_study(s: S) -> tuple[dict, dict]:
         }
     rr = []
     for r in sorted(all_regions):
-        parent = PARENT.get(r)
-        if parent in all_regions:
-            rr.append({"region": parent, "related_region": r, "relation_type": "sub_region"})
-        if r.startswith("left "):
-            other = "right " + r[5:]
-            if other in all_regions:
-                rr.append({"region": r, "related_region": other, "relation_type": "right"})
-                rr.append({"region": other, "related_region": r, "relation_type": "left"})
+        c = ONTO.region(r)
+        if c is None:
+            continue
+        for parent in c.parents:
+            if parent in all_regions:
+                rr.append({"region": parent, "related_region": r, "relation_type": "sub_region"})
+        if r.startswith("left ") and c.counterpart in all_regions:
+            rr.append({"region": r, "related_region": c.counterpart, "relation_type": "right"})
+            rr.append({"region": c.counterpart, "related_region": r, "relation_type": "left"})
     located = [
         {
             "region": reg["region"],
