@@ -88,6 +88,7 @@ def _parse_list(cell: object) -> list[str]:
 def padchest_vocabulary() -> tuple[Counter[str], Counter[str]]:
     """Distinct PadChest labels and localizations with their occurrence counts."""
     import pandas as pd
+
     from cxrkg.ingest.sources.txv_wheel import PADCHEST_LABELS, open_member
 
     with open_member(PADCHEST_LABELS) as fh:

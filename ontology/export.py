@@ -126,9 +126,10 @@ def value_sets_graph():  # noqa: ANN201 - rdflib.Graph, imported lazily
     vocabularies next to the findings and regions.
     """
     import rdflib
+    from rdflib.namespace import RDF, SKOS, XSD
+
     from cxrkg.ontology import values
     from cxrkg.ontology.owl_io import CX, slug
-    from rdflib.namespace import RDF, SKOS, XSD
 
     cx = rdflib.Namespace(CX)
     g = rdflib.Graph()

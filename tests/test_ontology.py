@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import rdflib
+
 from cxrkg.ontology import Concept, load_ontology, normalize
 from cxrkg.ontology.export import export_text, stats
 from cxrkg.ontology.files import BUNDLED

@@ -7,11 +7,12 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+from typer.testing import CliRunner
+
 from cxrkg.app.cli import app
 from cxrkg.ontology import curation, load_ontology
 from cxrkg.ontology.files import BUNDLED
 from cxrkg.ontology.owl_io import read_owl, render_owl
-from typer.testing import CliRunner
 
 runner = CliRunner()
 

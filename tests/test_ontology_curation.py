@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from cxrkg.config import reset_settings
 from cxrkg.ontology import curation, load_ontology
 from cxrkg.ontology.curation import CurationError, Edit

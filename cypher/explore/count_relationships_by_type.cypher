@@ -1,4 +1,0 @@
-// Returns how many relationships there are of each type
-MATCH ()-[r]->()
-RETURN type(r) AS type, count(*) AS n
-ORDER BY n DESC, type
