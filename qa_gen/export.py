@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+
 from cxrkg.ontology.values import EXTRACTION_CRITERIA, GRADES, at_least, option, quality_mappings
 from cxrkg.qa_gen.answers import walk
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tqdm import tqdm
+
 from cxrkg.cypher.store import GraphStore, open_store
 from cxrkg.qa_gen import families
 from cxrkg.qa_gen.answers import walk
@@ -21,7 +23,6 @@ from cxrkg.qa_gen.grading import grade_question
 from cxrkg.qa_gen.sampling import SamplingWeights, read_weights, study_targets
 from cxrkg.qa_gen.study_data import StudyData, read_studies
 from cxrkg.qa_gen.templates import Wording
-from tqdm import tqdm
 
 DEVICE_CATEGORIES = ["DEVICE"]
 # Ontology categories (ontology/authoring/findings.txt) that scope B12-B16.

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+
 from cxrkg.ingest.load import load_scene_graphs
 from cxrkg.ingest.model import SceneGraph
 from cxrkg.qa_gen.answers import walk

@@ -7,6 +7,7 @@ import importlib.util
 from pathlib import Path
 
 import pytest
+
 from cxrkg.ingest.load import load_scene_graphs
 from cxrkg.ontology import load_ontology
 from cxrkg.ontology.sync import sync_ontology

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from cxrkg.ingest.load import load_scene_graphs
 from cxrkg.ingest.model import SceneGraph
 from cxrkg.qa_gen.answers import walk
 from cxrkg.qa_gen.generate import generate_batch
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 # A small region tree: child -> parent.
 PARENT = {
@@ -159,6 +160,21 @@ def check_study(
     sg: SceneGraph, questions: list[dict[str, Any]], graphs: dict[str, SceneGraph]
 ) -> None:
     obs = sg.observations
+    # every mentioned finding (and parent) is described, and every located region (and parent)
+    asked = {(q["question_type"], tuple(sorted(q["variables"].items()))) for q in questions}
+    for o in obs.values():
+        for f in o.obs_entities + o.obs_entities_parents:
+            named = [x for x in obs.values() if f in x.obs_entities + x.obs_entities_parents]
+            if all("TECHNICAL_ASSESSMENT" in x.obs_categories for x in named):
+                continue  # technique: asked by B14
+            assert {
+                ("D01_describe_finding", (("finding", f),)),
+                ("D05_describe_device", (("finding", f),)),
+            } & asked, f
+        region = o.regions[0].region
+        while region:
+            assert ("C01_describe_region", (("region", region),)) in asked, region
+            region = PARENT[region]
     for q in questions:
         qtype, var = q["question_type"], q["variables"]
         assert q["answers"] and q["answers"][0]["answer_type"] == "main_answer"
