@@ -5,10 +5,40 @@ from __future__ import annotations
 from cxrkg.cypher.store import GraphStore
 
 
+def _quoted(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
 def graph_stats(store: GraphStore) -> dict[str, dict[str, int]]:
-    nodes = store.run_named("explore/count_nodes_by_label", read_only=True)
-    rels = store.run_named("explore/count_relationships_by_type", read_only=True)
+    """Nodes per label and relationships per type, largest first.
+
+    One count per label/type: both engines answer `MATCH (n:L) RETURN count(n)` from
+    their label/type stores, where a single grouped scan reads every node and edge.
+    The names come from the graph itself (db.labels, db.relationshipTypes).
+    """
+    labels = [r["label"] for r in store.run_named("explore/labels", read_only=True)]
+    types = [r["type"] for r in store.run_named("explore/relationship_types", read_only=True)]
+    nodes = {
+        label: int(
+            store.run(f"MATCH (n:{_quoted(label)}) RETURN count(n) AS n", read_only=True)[0]["n"]
+        )
+        for label in labels
+    }
+    rels = {
+        t: int(
+            store.run(f"MATCH ()-[r:{_quoted(t)}]->() RETURN count(r) AS n", read_only=True)[0]["n"]
+        )
+        for t in types
+    }
+    drop = {"CxrkgKeyRegistry"}  # FalkorDB keeps labels of deleted nodes
     return {
-        "nodes": {r["label"]: int(r["n"]) for r in nodes},
-        "relationships": {r["type"]: int(r["n"]) for r in rels},
+        "nodes": dict(
+            sorted(
+                ((k, v) for k, v in nodes.items() if v and k not in drop),
+                key=lambda kv: (-kv[1], kv[0]),
+            )
+        ),
+        "relationships": dict(
+            sorted(((k, v) for k, v in rels.items() if v), key=lambda kv: (-kv[1], kv[0]))
+        ),
     }

@@ -1,0 +1,21 @@
+// Returns studies with an observation located in a region or any part of it (ontology part-of), with the other study filters; one row per study with the observations there, paginated
+// $region: region concept, e.g. 'left lung'
+// $positiveness: 'pos', 'neg', or '' for either
+// $patient_id: patient id, or '' for any
+// $split: split, or '' for any
+// $grade: scene-graph quality grade, or '' for any
+// $skip: rows to skip (pagination)
+// $limit: maximum rows
+MATCH (a:Anatomy {name: $region})
+WITH a
+MATCH (a)<-[:PART_OF*0..8]-(:Anatomy)<-[:IS_A]-(:StudyRegion)<-[:LOCATED_AT]-(o:Observation)<-[:HAS_OBSERVATION]-(s:Study)
+WHERE ($positiveness = '' OR o.positiveness = $positiveness)
+  AND ($patient_id = '' OR s.patient_id = $patient_id)
+  AND ($split = '' OR s.split = $split)
+  AND ($grade = '' OR s.grade = $grade)
+WITH s, collect(DISTINCT o.name) AS matches
+RETURN s.study_id AS study_id, s.patient_id AS patient_id, s.split AS split, s.grade AS grade,
+       s.study_order AS study_order, matches
+ORDER BY patient_id, study_order, study_id
+SKIP $skip
+LIMIT $limit
