@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from cxrkg.ingest.load import load_scene_graphs
-from cxrkg.ingest.model import SceneGraph
+from cxrkg.ingest.model import ComparisonRelation, SceneGraph
 from cxrkg.qa_gen.answers import walk
 from cxrkg.qa_gen.export import export_subset, qa_path
 from cxrkg.qa_gen.generate import generate_batch, generate_qa
@@ -333,7 +333,19 @@ def study_s2() -> SceneGraph:
             changes=["removed"],
         ),
     ]
-    return scene_graph("s50000002", "p10000001", 2, observations)
+    sg = scene_graph("s50000002", "p10000001", 2, observations)
+    # A Chest ImaGenome comparison of the left pleural space with the previous study.
+    sg.comparison_relations = [
+        ComparisonRelation(
+            relationship_id="s50000002-cmp1",
+            bbox_name="left pleural space",
+            subject_id="s50000002-pa_left pleural space",
+            object_id="s50000001-pa_left pleural space",
+            relationship_names=["comparison|yes|improved"],
+            phrase="Left effusion has decreased.",
+        )
+    ]
+    return sg
 
 
 def study_s3() -> SceneGraph:
@@ -728,6 +740,17 @@ def test_longitudinal_questions_compare_with_the_previous_study(qa_all):
         mains(find(qa_all[S2], "E01_has_finding_changed", finding="endotracheal tube"))
     ) == ["Yes, the endotracheal tube has been removed since the previous study."]
     assert not [q for q in qa_all[S1] if q["question_type"].startswith("E")]
+
+
+def test_imagenome_comparison_gives_a_region_change_question(qa_all):
+    q = find(qa_all[S2], "E02_describe_region_change", region="left pleural space")
+    assert q["question"] == "How has the left pleural space changed since the previous study?"
+    assert texts(mains(q)) == [
+        "Compared with the previous study, the left pleural space has improved."
+        " Left effusion has decreased."
+    ]
+    assert boxes(mains(q)[0], f"{S2}-pa") == [[500.0, 90.0, 910.0, 910.0]]
+    assert texts(of_type(q, "details")) == ["A small left pleural effusion remains."]
 
 
 # -- ids, determinism, export, graph ------------------------------------------------------------
