@@ -1,0 +1,125 @@
+"""The app's access to the graph: one store per server, cached queries keyed by the graph's
+version (bumped on every write job), the acting user, and error display."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from cxrkg.config import Settings, User, get_settings
+from cxrkg.cypher.store import GraphStore, StoreError, open_store
+from cxrkg.ingest.graph_read import StudyNotFound, read_scene_graph
+from cxrkg.ingest.model import SceneGraph
+
+T = TypeVar("T")
+PAGE_SIZE = 50
+
+
+@st.cache_resource(show_spinner="Connecting to the graph store…")
+def _store(backend: str, graph: str, port: int, uri: str) -> GraphStore:
+    # Keyed by where the store is, so a changed configuration opens a new connection.
+    return open_store(get_settings())
+
+
+def settings() -> Settings:
+    return get_settings()
+
+
+def store() -> GraphStore:
+    """The configured store; stops the page with a clear message if it cannot be reached."""
+    s = get_settings()
+    try:
+        return _store(s.backend, s.graph, s.falkordb_port, s.neo4j_uri)
+    except Exception as exc:  # the server may be missing, stopped or misconfigured
+        st.error(f"The graph store could not be opened: {exc}\n\nTry `cxrkg db status`.")
+        st.stop()
+        raise  # unreachable: st.stop() ends the script run
+
+
+def version() -> int:
+    """The graph version; every cache below is keyed on it, so a write shows up at once."""
+    try:
+        return store().version()
+    except StoreError as exc:
+        st.error(f"The graph store did not answer: {exc}")
+        st.stop()
+        raise
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _run_named(version: int, name: str, params_json: str) -> list[dict[str, Any]]:
+    return store().run_named(name, json.loads(params_json), read_only=True)
+
+
+def named(name: str, **params: Any) -> list[dict[str, Any]]:
+    """Rows of a named read-only query, cached until the graph changes."""
+    try:
+        return _run_named(version(), name, json.dumps(params, sort_keys=True))
+    except StoreError as exc:
+        st.error(f"The query {name} failed: {exc}")
+        return []
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _scene_graph(version: int, study_id: str) -> SceneGraph:
+    return read_scene_graph(store(), study_id)
+
+
+def scene_graph(study_id: str) -> SceneGraph | None:
+    try:
+        return _scene_graph(version(), study_id)
+    except StudyNotFound:
+        return None
+
+
+def cached(fn: Callable[..., T]) -> Callable[..., T]:
+    """Cache a pure function of (graph version, arguments): rendered images and graphs."""
+    return st.cache_data(show_spinner=False, max_entries=256)(fn)
+
+
+# -- the acting user ---------------------------------------------------------------------
+def users() -> list[User]:
+    return list(get_settings().users)
+
+
+def acting_user() -> User:
+    """The user chosen in the sidebar (default: `settings.user`)."""
+    known = {u.name: u for u in users()}
+    name = st.session_state.get("acting_user") or get_settings().user
+    return known.get(name) or User(name=name, role="viewer")
+
+
+def user_sidebar() -> User:
+    """The acting-user picker, shown on every page."""
+    names = [u.name for u in users()]
+    default = get_settings().user
+    if "acting_user" not in st.session_state:
+        st.session_state["acting_user"] = default if default in names else (names or [default])[0]
+    with st.sidebar:
+        if names:
+            st.selectbox("Acting user", names, key="acting_user")
+        user = acting_user()
+        st.caption(f"Signed in as **{user.name}** ({user.role})")
+        st.caption(f"Store: {store().describe()} · graph version {version()}")
+    return user
+
+
+def skip(key: str, page_size: int = PAGE_SIZE) -> int:
+    """Pager state for a paginated query: `skip` for the current page."""
+    return int(st.session_state.get(f"{key}_page", 0)) * page_size
+
+
+def pager(key: str, got: int, page_size: int = PAGE_SIZE) -> None:
+    """Previous / next buttons under a paginated table."""
+    page = int(st.session_state.get(f"{key}_page", 0))
+    c1, c2, c3 = st.columns([1, 1, 6])
+    if c1.button("◀ Previous", key=f"{key}_prev", disabled=page == 0):
+        st.session_state[f"{key}_page"] = page - 1
+        st.rerun()
+    if c2.button("Next ▶", key=f"{key}_next", disabled=got < page_size):
+        st.session_state[f"{key}_page"] = page + 1
+        st.rerun()
+    c3.caption(f"page {page + 1} · rows {page * page_size + 1}–{page * page_size + got}")

@@ -1,0 +1,31 @@
+"""The cxrkg Streamlit app: `cxrkg app` runs this script; st.navigation over the pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from cxrkg.app.webapp import data
+
+HERE = Path(__file__).parent
+PAGES = HERE / "pages"
+
+st.set_page_config(page_title="cxrkg", page_icon="🩻", layout="wide")
+
+navigation = st.navigation(
+    {
+        "Browse": [
+            st.Page(PAGES / "overview.py", title="Overview", icon="📊", default=True),
+            st.Page(PAGES / "studies.py", title="Studies", icon="🩻"),
+            st.Page(PAGES / "qa.py", title="QA", icon="❓"),
+        ],
+        "Explore": [st.Page(PAGES / "cypher.py", title="Cypher", icon="⌨️")],
+        "Curate": [
+            st.Page(PAGES / "ontology.py", title="Ontology", icon="🌳"),
+            st.Page(PAGES / "proposals.py", title="Proposals", icon="🗳️"),
+        ],
+    }
+)
+data.user_sidebar()
+navigation.run()
