@@ -103,6 +103,22 @@ def _is_device(o: dict[str, Any]) -> bool:
 
 
 def _classify(obs: dict[str, dict[str, Any]], ids: list[str]) -> dict[str, list[str]]:
+    findings = [
+        i
+        for i in ids
+        if not any(
+            c in DEVICE_CATEGORIES or c in ACQUISITION_CATEGORIES
+            for c in obs[i].get("categories", [])
+        )
+    ]
+    return {
+        "abn_ids": findings,
+        **{f"abn_{k}": v for k, v in _classify_plain(obs, findings).items()},
+        **_classify_plain(obs, ids),
+    }
+
+
+def _classify_plain(obs: dict[str, dict[str, Any]], ids: list[str]) -> dict[str, list[str]]:
     return {
         "pos_ids": [i for i in ids if obs[i].get("positiveness") == "pos"],
         "definite_pos_ids": [

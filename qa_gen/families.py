@@ -97,6 +97,17 @@ def _yes_no(
     return None
 
 
+def _findings_only(row: dict[str, Any]) -> dict[str, Any]:
+    """The row's abnormality view: devices and technique are neither abnormal nor normal."""
+    return {
+        **row,
+        "obs_ids": row["abn_ids"],
+        "pos_ids": row["abn_pos_ids"],
+        "definite_pos_ids": row["abn_definite_pos_ids"],
+        "uncertain_ids": row["abn_uncertain_ids"],
+    }
+
+
 def _yes_no_answers(
     sd: StudyData,
     qtype: str,
@@ -224,16 +235,22 @@ def abnormal_questions(
     out: list[dict[str, Any]] = []
     for row in by_kind.get("all", []):
         out += _describe(sd, "B01_describe_all", {}, rng, row["obs_ids"])
-        out += _describe_abnormal(sd, "B02_describe_abnormal", {}, rng, row, {})
-        out += _is_abnormal(sd, "B03_is_abnormal", {}, rng, row, {}, normal=False)
-        out += _is_abnormal(sd, "B04_is_normal", {}, rng, row, {}, normal=True)
+        out += _describe_abnormal(sd, "B02_describe_abnormal", {}, rng, _findings_only(row), {})
+        out += _is_abnormal(sd, "B03_is_abnormal", {}, rng, _findings_only(row), {}, normal=False)
+        out += _is_abnormal(sd, "B04_is_normal", {}, rng, _findings_only(row), {}, normal=True)
     for row in by_kind.get("subcat", []):
         var = {"subcategory": row["value"]}
         fmt = {"subcat": subcategory_words(row["value"])}
         out += _describe(sd, "B08_describe_subcat", var, rng, row["obs_ids"], fmt)
-        out += _describe_abnormal(sd, "B09_describe_abnormal_subcat", var, rng, row, fmt)
-        out += _is_abnormal(sd, "B10_is_abnormal_subcat", var, rng, row, fmt, normal=False)
-        out += _is_abnormal(sd, "B11_is_normal_subcat", var, rng, row, fmt, normal=True)
+        out += _describe_abnormal(
+            sd, "B09_describe_abnormal_subcat", var, rng, _findings_only(row), fmt
+        )
+        out += _is_abnormal(
+            sd, "B10_is_abnormal_subcat", var, rng, _findings_only(row), fmt, normal=False
+        )
+        out += _is_abnormal(
+            sd, "B11_is_normal_subcat", var, rng, _findings_only(row), fmt, normal=True
+        )
     for row in by_kind.get("device", []):
         out += _describe(sd, "B12_describe_device", {}, rng, row["obs_ids"])
         verdict = _yes_no(row)
@@ -286,6 +303,7 @@ def region_questions(
         ) -> list[dict[str, Any]]:
             return obs_answers(sd, ids, RELATED, exclude=main)
 
+        abn = _findings_only(row)
         if row["sub_ids"]:
             out.append(
                 question(
@@ -297,13 +315,13 @@ def region_questions(
                 )
             )
             out += _describe_abnormal(
-                sd, "C02_describe_abnormal_region", var, rng, row, fmt, related(), regions=[region]
+                sd, "C02_describe_abnormal_region", var, rng, abn, fmt, related(), regions=[region]
             )
             out += _is_abnormal(
-                sd, "C03_is_abnormal_region", var, rng, row, fmt, False, related(), regions=[region]
+                sd, "C03_is_abnormal_region", var, rng, abn, fmt, False, related(), regions=[region]
             )
             out += _is_abnormal(
-                sd, "C04_is_normal_region", var, rng, row, fmt, True, related(), regions=[region]
+                sd, "C04_is_normal_region", var, rng, abn, fmt, True, related(), regions=[region]
             )
         if row["device_ids"]:
             out.append(

@@ -525,11 +525,7 @@ def test_describe_all_lists_top_level_observations_in_report_order_with_children
 
 def test_describe_abnormal_keeps_positive_observations_or_says_there_are_none(qa_all):
     q = find(qa_all[S1], "B02_describe_abnormal")
-    assert [a["obs_entities"] for a in mains(q)] == [
-        ["pleural effusion"],
-        ["endotracheal tube"],
-        ["pneumonia"],
-    ]
+    assert [a["obs_entities"] for a in mains(q)] == [["pleural effusion"], ["pneumonia"]]
     q3 = find(qa_all[S3], "B02_describe_abnormal")
     assert texts(mains(q3)) == ["There are no abnormal findings."]
     assert len(of_type(q3, "details")) == 3
@@ -609,6 +605,19 @@ def test_acquisition_and_artifact_questions_only_where_the_report_mentions_them(
         none_of(qa_all[S1], qtype)
     # technique is not asked as a finding
     none_of(qa_all[S4], "D02_has_finding", finding="rotated")
+
+
+def test_devices_and_technique_do_not_make_a_study_or_region_abnormal(qa_all):
+    # s4: rotated, a skin fold, no pneumothorax
+    q = find(qa_all[S4], "B03_is_abnormal")
+    assert texts(mains(q)) == ["No, there are no abnormal findings."]
+    assert texts(of_type(q, "details")) == ["There is no pneumothorax."]
+    none_of(qa_all[S4], "B10_is_abnormal_subcat", subcategory="IMAGE_QUALITY")
+    none_of(qa_all[S4], "C03_is_abnormal_region", region="left lung")  # only the skin fold
+    # s1: the trachea holds only the endotracheal tube
+    none_of(qa_all[S1], "C03_is_abnormal_region", region="trachea")
+    none_of(qa_all[S1], "B11_is_normal_subcat", subcategory="AIRWAY_TUBES")
+    find(qa_all[S1], "C01_describe_region", region="trachea")
 
 
 # -- C ---------------------------------------------------------------------------------------

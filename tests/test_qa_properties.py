@@ -136,6 +136,11 @@ def subtree(region: str) -> set[str]:
     return out
 
 
+def is_finding(o: Any) -> bool:
+    """Devices and technique are neither abnormal nor normal."""
+    return not {"DEVICE", "TECHNICAL_ASSESSMENT"} & set(o.obs_categories)
+
+
 def verdict(q: dict[str, Any]) -> str | None:
     text = q["answers"][0]["text"]
     return "yes" if text.startswith("Yes") else "no" if text.startswith("No") else None
@@ -199,7 +204,7 @@ def check_study(
             assert verdict(q) is not None, q["answers"][0]["text"]
         # yes/no answers agree with the observations' positiveness and certainty
         if qtype in ("B03_is_abnormal", "B04_is_normal"):
-            top = [obs[o] for o in sg.top_level_obs_ids]
+            top = [obs[o] for o in sg.top_level_obs_ids if is_finding(obs[o])]
             abnormal = any(o.positiveness == "pos" and o.certainty in DEFINITE for o in top)
             clean = not any(o.positiveness == "pos" or o.certainty not in DEFINITE for o in top)
             expected = "yes" if abnormal else "no" if clean else None
@@ -217,7 +222,11 @@ def check_study(
                     o.positiveness == "neg" and o.certainty == "certain" for o in named
                 ), (qtype, f)
         if qtype in ("C03_is_abnormal_region", "C04_is_normal_region"):
-            inside = [o for o in obs.values() if o.regions[0].region in subtree(var["region"])]
+            inside = [
+                o
+                for o in obs.values()
+                if o.regions[0].region in subtree(var["region"]) and is_finding(o)
+            ]
             abnormal = any(o.positiveness == "pos" and o.certainty in DEFINITE for o in inside)
             clean = inside and not any(
                 o.positiveness == "pos" or o.certainty not in DEFINITE for o in inside

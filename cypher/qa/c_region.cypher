@@ -1,7 +1,8 @@
-// One row per study and asked-about region: observations in the region and its sub-regions (all, positive, definitely positive, uncertain, devices), in parent regions and in the other side, and the study's device observations.
+// One row per study and asked-about region: observations in the region and its sub-regions (all, positive, definitely positive, uncertain, devices; abn_*: the same over findings only, as devices and technique are not abnormalities), in parent regions and in the other side, and the study's device observations.
 // $study_ids: study ids of the batch
 // $targets: map study id -> region names to ask about (defaults, mentioned, parents, sampled)
 // $device_categories: finding categories that mark a device
+// $acquisition_categories: categories of acquisition/technique observations
 // Each study's regions and observations are read once, then filtered per asked-about region.
 // Sub-regions come from the study's SUB_REGION_OF edges and, when the ontology is synced, PART_OF.
 UNWIND $study_ids AS sid
@@ -29,7 +30,9 @@ WITH sid, obs, study_device_ids, region_name, in_study, inside, above,
 WITH sid, obs, study_device_ids, region_name, in_study, above, other_side,
      [x IN obs WHERE any(l IN x.located WHERE l IN inside)] AS sub_obs
 WITH sid, obs, study_device_ids, region_name, in_study, above, other_side, sub_obs,
-     [x IN sub_obs | x.obs_id] AS sub_ids
+     [x IN sub_obs | x.obs_id] AS sub_ids,
+     [x IN sub_obs WHERE NOT any(c IN coalesce(x.categories, [])
+        WHERE c IN $device_categories OR c IN $acquisition_categories)] AS abn_obs
 RETURN sid AS study_id,
        region_name AS region,
        in_study,
@@ -37,6 +40,10 @@ RETURN sid AS study_id,
        [x IN sub_obs WHERE x.positiveness = 'pos' | x.obs_id] AS pos_ids,
        [x IN sub_obs WHERE x.positiveness = 'pos' AND x.certainty IN ['certain', 'likely'] | x.obs_id] AS definite_pos_ids,
        [x IN sub_obs WHERE NOT coalesce(x.certainty, 'certain') IN ['certain', 'likely'] | x.obs_id] AS uncertain_ids,
+       [x IN abn_obs | x.obs_id] AS abn_ids,
+       [x IN abn_obs WHERE x.positiveness = 'pos' | x.obs_id] AS abn_pos_ids,
+       [x IN abn_obs WHERE x.positiveness = 'pos' AND x.certainty IN ['certain', 'likely'] | x.obs_id] AS abn_definite_pos_ids,
+       [x IN abn_obs WHERE NOT coalesce(x.certainty, 'certain') IN ['certain', 'likely'] | x.obs_id] AS abn_uncertain_ids,
        [x IN sub_obs WHERE any(c IN coalesce(x.categories, []) WHERE c IN $device_categories) | x.obs_id] AS device_ids,
        [x IN sub_obs WHERE x.positiveness = 'pos' AND x.certainty IN ['certain', 'likely']
             AND any(c IN coalesce(x.categories, []) WHERE c IN $device_categories) | x.obs_id] AS definite_device_ids,
