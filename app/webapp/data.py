@@ -54,12 +54,12 @@ def _run_named(version: int, name: str, params_json: str) -> list[dict[str, Any]
     return store().run_named(name, json.loads(params_json), read_only=True)
 
 
-def named(name: str, **params: Any) -> list[dict[str, Any]]:
+def named(query: str, /, **params: Any) -> list[dict[str, Any]]:
     """Rows of a named read-only query, cached until the graph changes."""
     try:
-        return _run_named(version(), name, json.dumps(params, sort_keys=True))
+        return _run_named(version(), query, json.dumps(params, sort_keys=True))
     except StoreError as exc:
-        st.error(f"The query {name} failed: {exc}")
+        st.error(f"The query {query} failed: {exc}")
         return []
 
 
@@ -93,14 +93,26 @@ def acting_user() -> User:
 
 
 def user_sidebar() -> User:
-    """The acting-user picker, shown on every page."""
+    """The acting-user picker and the store in the sidebar; every page calls it first.
+    The choice lives in a plain session key so that it survives page switches."""
     names = [u.name for u in users()]
-    default = get_settings().user
     if "acting_user" not in st.session_state:
-        st.session_state["acting_user"] = default if default in names else (names or [default])[0]
+        default = get_settings().user
+        st.session_state["acting_user"] = default if default in names or not names else names[0]
+
+    def chosen() -> None:
+        st.session_state["acting_user"] = st.session_state["_acting_user_picker"]
+
     with st.sidebar:
+        current = st.session_state["acting_user"]
         if names:
-            st.selectbox("Acting user", names, key="acting_user")
+            st.selectbox(
+                "Acting user",
+                names,
+                index=names.index(current) if current in names else 0,
+                key="_acting_user_picker",
+                on_change=chosen,
+            )
         user = acting_user()
         st.caption(f"Signed in as **{user.name}** ({user.role})")
         st.caption(f"Store: {store().describe()} · graph version {version()}")

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import streamlit as st
 
-from cxrkg.app.webapp import data
-
 HERE = Path(__file__).parent
 PAGES = HERE / "pages"
 
@@ -27,5 +25,4 @@ navigation = st.navigation(
         ],
     }
 )
-data.user_sidebar()
 navigation.run()

@@ -197,3 +197,53 @@ def graph_view(elems: dict[str, list[dict]], key: str, height: int = 560) -> Non
             k: v for k, v in by_id[choice].items() if k not in ("id", "caption")
         }
         st.json(json.loads(json.dumps(props, default=str)), expanded=True)
+
+
+# -- curation ----------------------------------------------------------------------------
+def concept_diff(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Field-by-field changes between concept versions (matched by IRI): one row per field."""
+    b = {c.get("iri") or c["name"]: c for c in before}
+    a = {c.get("iri") or c["name"]: c for c in after}
+    rows = []
+    for iri in sorted(set(a) | set(b)):
+        old, new = b.get(iri, {}), a.get(iri, {})
+        name = new.get("name") or old.get("name")
+        for key in sorted(set(old) | set(new)):
+            if key in ("iri", "sources") or old.get(key) == new.get(key):
+                continue
+            rows.append(
+                {
+                    "concept": name,
+                    "field": key,
+                    "before": json.dumps(old.get(key)) if key in old else "(new)",
+                    "after": json.dumps(new.get(key)) if key in new else "(gone)",
+                }
+            )
+    return rows
+
+
+def show_diff(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> None:
+    rows = concept_diff(before, after)
+    if rows:
+        st.dataframe(rows, hide_index=True, width="stretch")
+    else:
+        st.caption("No field changes.")
+
+
+def comment_thread(target: str, key: str) -> None:
+    """A discussion thread on a concept or a proposal, newest last, with a reply box."""
+    from cxrkg.app.collab import Collab, CollabError
+
+    collab = Collab()
+    for c in collab.comments(target):
+        with st.chat_message("user"):
+            st.markdown(f"**{c.user}** · {c.when}\n\n{c.text}")
+    user = data.acting_user()
+    with st.form(f"comment_{key}", clear_on_submit=True):
+        text = st.text_area("Add a comment", key=f"comment_text_{key}", height=80)
+        if st.form_submit_button("Post comment"):
+            try:
+                collab.comment(target, user.name, text)
+                st.rerun()
+            except CollabError as exc:
+                st.error(str(exc))

@@ -13,6 +13,7 @@ from cxrkg.cypher.queries import list_queries
 from cxrkg.cypher.store import ReadOnlyViolation, StoreError, to_jsonable
 
 st.title("Cypher console")
+user = data.user_sidebar()
 st.caption(
     "Queries run read-only: the store refuses anything that writes. "
     "Saved queries live in `cypher/explore/` and run with `cxrkg query NAME -p k=v` too."

@@ -10,7 +10,7 @@ from cxrkg.app.collab import Collab
 from cxrkg.app.webapp import data
 
 st.title("Overview")
-user = data.acting_user()
+user = data.user_sidebar()
 
 counts = data.named("app/overview_counts")
 c = counts[0] if counts else {}

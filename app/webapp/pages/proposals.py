@@ -1,5 +1,116 @@
-"""placeholder"""
+"""Proposals: reviewers approve or reject the curators' ontology edits; approval applies the
+edit, re-maps the affected studies in the graph and offers to regenerate their QA. Below, the
+ontology's full change history with diffs and restore."""
+
+from __future__ import annotations
 
 import streamlit as st
 
-st.title("proposals")
+from cxrkg.app.collab import Collab, CollabError, regenerate_qa, remap
+from cxrkg.app.webapp import data, widgets
+from cxrkg.ontology import curation
+from cxrkg.ontology.curation import CurationError, Edit
+
+st.title("Ontology proposals")
+user = data.user_sidebar()
+collab = Collab()
+is_reviewer = user.role == "reviewer"
+if not is_reviewer:
+    st.caption(f"{user.name} is a {user.role}: only reviewers approve or reject proposals.")
+
+wanted = st.query_params.get("proposal")
+pending = collab.proposals("pending")
+st.subheader(f"Pending ({len(pending)})")
+if not pending:
+    st.caption("Nothing waiting for review.")
+for p in pending:
+    with st.expander(
+        f"#{p.id} {p.summary} — by {p.author}", expanded=wanted == str(p.id) or len(pending) == 1
+    ):
+        st.markdown(f"**Reason:** {p.reason}  \nproposed {p.created}")
+        try:
+            pv = curation.preview(None, Edit.from_json(p.edit))
+            if pv.problems:
+                st.error(
+                    "Applying it now would make the ontology invalid:\n\n"
+                    + "\n".join(f"- {x}" for x in pv.problems)
+                )
+            widgets.show_diff([c.to_json() for c in pv.before], [c.to_json() for c in pv.after])
+        except CurationError as exc:
+            st.error(f"It no longer applies to the current ontology: {exc}")
+        note = st.text_input("Review note", key=f"note_{p.id}")
+        c1, c2 = st.columns(2)
+        can_review = is_reviewer and user.name != p.author
+        if is_reviewer and user.name == p.author:
+            st.caption("You wrote this proposal; another reviewer must review it.")
+        if c1.button(
+            "Approve and apply", key=f"approve_{p.id}", type="primary", disabled=not can_review
+        ):
+            try:
+                with st.spinner("Applying the edit and re-mapping the affected studies…"):
+                    done = collab.approve(p.id, user.name, store=data.store(), note=note)
+                st.session_state["just_approved"] = done.id
+                st.rerun()
+            except CollabError as exc:
+                st.error(str(exc))
+        if c2.button("Reject", key=f"reject_{p.id}", disabled=not can_review):
+            try:
+                collab.reject(p.id, user.name, note)
+                st.rerun()
+            except CollabError as exc:
+                st.error(str(exc))
+        st.markdown("**Discussion**")
+        widgets.comment_thread(f"proposal:{p.id}", key=f"proposal_{p.id}")
+
+decided = [p for p in reversed(collab.proposals()) if p.status != "pending"]
+st.subheader(f"Decided ({len(decided)})")
+for p in decided:
+    icon = "✅" if p.status == "approved" else "❌"
+    with st.expander(
+        f"{icon} #{p.id} {p.summary} — {p.status} by {p.reviewer}",
+        expanded=st.session_state.get("just_approved") == p.id,
+    ):
+        st.markdown(
+            f"**Reason:** {p.reason} (by {p.author})  \n**Review:** {p.review_note or '—'}"
+            f" ({p.reviewed})"
+        )
+        if p.status == "approved":
+            st.markdown(
+                f"**Re-mapped studies ({len(p.affected_studies)}):** "
+                + (", ".join(p.affected_studies[:30]) or "none")
+                + (" …" if len(p.affected_studies) > 30 else "")
+            )
+            if p.affected_studies and not p.qa_regenerated:
+                if st.button(
+                    f"Regenerate QA of {len(p.affected_studies)} studies",
+                    key=f"regen_{p.id}",
+                    disabled=user.role == "viewer",
+                ):
+                    with st.spinner("Generating QA…"):
+                        n = regenerate_qa(data.store(), p.affected_studies)
+                    collab.mark_qa_regenerated(p.id)
+                    st.success(f"{n} questions regenerated.")
+            elif p.qa_regenerated:
+                st.caption("QA regenerated for these studies.")
+        widgets.comment_thread(f"proposal:{p.id}", key=f"proposal_{p.id}")
+
+st.subheader("Change history")
+records = curation.history()
+if not records:
+    st.caption("The ontology has not been changed here yet.")
+for r in reversed(records):
+    with st.expander(f"#{r.id} {r.when} · {r.user}: {r.summary}"):
+        st.caption(f"reason: {r.reason} · version {r.version_before} → {r.version_after}")
+        widgets.show_diff(r.before, r.after)
+        if is_reviewer and st.button(
+            f"Restore the version before this change ({r.version_before})", key=f"restore_{r.id}"
+        ):
+            reason = f"restore before change #{r.id}"
+            try:
+                curation.restore(r.version_before, user=user.name, reason=reason)
+                with st.spinner("Re-mapping the graph…"):
+                    studies = remap(data.store())
+                st.success(f"Restored; {len(studies)} studies re-mapped.")
+                st.rerun()
+            except CurationError as exc:
+                st.error(str(exc))

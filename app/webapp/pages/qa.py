@@ -12,6 +12,7 @@ import streamlit as st
 from cxrkg.app.webapp import data, overlay, widgets
 
 st.title("Generated QA")
+user = data.user_sidebar()
 
 values = data.named("app/qa_filter_values")
 v = values[0] if values else {}

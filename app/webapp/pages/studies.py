@@ -10,6 +10,7 @@ from cxrkg.app.webapp import data, timeline, widgets
 from cxrkg.ingest.model import SceneGraph
 
 st.title("Studies")
+user = data.user_sidebar()
 
 filters = widgets.filter_values()
 onto = widgets.ontology()
