@@ -16,7 +16,7 @@ WITH sid, collect(o {.obs_id, .positiveness, .certainty, .categories, .regions,
 UNWIND coalesce($targets[sid], []) AS finding
 OPTIONAL MATCH (fnode:Finding {name: finding})
 WITH sid, obs, finding, coalesce(fnode.is_device, false) AS finding_is_device,
-     [(fnode)-[:SUBCLASS_OF*1..]->(af:Finding) | af.name] AS onto_ancestors,
+     CASE WHEN fnode IS NULL THEN [] ELSE [(fnode)-[:SUBCLASS_OF*1..]->(af:Finding) | af.name] END AS onto_ancestors,
      [x IN obs WHERE finding IN x.entities OR finding IN x.parents OR finding IN x.onto_up] AS matched
 WITH sid, obs, finding, finding_is_device, onto_ancestors, matched,
      [x IN matched | x.obs_id] AS matched_ids,
