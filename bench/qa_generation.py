@@ -292,8 +292,24 @@ def py_rows(
             )
             for o in matched
         )
+        definite = [
+            o
+            for o in sorted(matched)
+            if obs[o].get("positiveness") == "pos" and obs[o].get("certainty") in DEFINITE
+        ]
+        definite_regions: list[str] = []
+        severities: list[str] = []
+        for o in definite:
+            definite_regions += [r for r in obs[o].get("regions", []) if r not in definite_regions]
+            severities += [
+                m[9:]
+                for m in obs[o].get("modifiers", [])
+                if m.startswith("severity:") and m[9:] not in severities
+            ]
         rows["d"].append(
             {
+                "definite_regions": definite_regions,
+                "severities": severities,
                 "finding": f,
                 "obs_ids": matched,
                 "direct_ids": direct,

@@ -368,25 +368,6 @@ def region_questions(
 
 
 # -- D: finding ------------------------------------------------------------------------
-def _severity(sd: StudyData, ids: list[str]) -> list[str]:
-    values: list[str] = []
-    for oid in ids:
-        for mod in sd.obs[oid]["obs"].get("modifiers") or []:
-            kind, _, value = mod.partition(":")
-            if kind == "severity" and value not in values:
-                values.append(value)
-    return values
-
-
-def _regions_of(sd: StudyData, ids: list[str]) -> list[str]:
-    regions: list[str] = []
-    for oid in ids:
-        for region in sd.obs[oid]["obs"].get("regions") or []:
-            if region not in regions:
-                regions.append(region)
-    return regions
-
-
 def finding_questions(
     sd: StudyData, rows: list[dict[str, Any]], rng: Wording
 ) -> list[dict[str, Any]]:
@@ -422,7 +403,7 @@ def finding_questions(
             # Never mentioned, but a broader finding is certainly absent: so is this one.
             verdict, details = "no", row["negated_ancestor_ids"]
         if verdict:
-            regions = _regions_of(sd, row["definite_pos_ids"]) if verdict == "yes" else []
+            regions = row["definite_regions"] if verdict == "yes" else []
             out.append(
                 question(
                     sd,
@@ -436,7 +417,7 @@ def finding_questions(
                 )
             )
         definite = row["definite_pos_ids"]
-        regions = _regions_of(sd, definite)
+        regions = row["definite_regions"]
         if definite and regions:
             main = template_answer(
                 answer_text(where, "answer", **fmt, regions=join_words(regions)),
@@ -455,7 +436,7 @@ def finding_questions(
                     [main, *obs_answers(sd, definite, DETAILS)] + related,
                 )
             )
-        severity = _severity(sd, definite)
+        severity = row["severities"]
         if definite and severity and not device:
             qtype = "D04_how_severe_is_finding"
             main = template_answer(

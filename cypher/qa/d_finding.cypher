@@ -1,4 +1,4 @@
-// One row per study and asked-about finding: observations naming it or a sub-finding (entities, entities_parents, ontology SUBCLASS_OF), positive/definite/uncertain ones, ancestor findings that are only ever certainly negated (then the finding is absent too), and related observations (same region, parent findings).
+// One row per study and asked-about finding: observations naming it or a sub-finding (entities, entities_parents, ontology SUBCLASS_OF), positive/definite/uncertain ones, the regions and severities of the definite ones, ancestor findings that are only ever certainly negated (then the finding is absent too), and related observations (same region, parent findings).
 // $study_ids: study ids of the batch
 // $targets: map study id -> finding names to ask about (defaults, mentioned, parents, sampled)
 // $device_categories: finding categories that mark a device
@@ -9,7 +9,9 @@
 UNWIND $study_ids AS sid
 MATCH (s:Study {study_id: sid})
 OPTIONAL MATCH (s)-[:HAS_OBSERVATION]->(o:Observation)
-WITH sid, collect(o {.obs_id, .positiveness, .certainty, .categories, .regions,
+// report order by obs_id, so regions and severities read in a fixed order
+WITH sid, o ORDER BY sid, o.obs_id
+WITH sid, collect(o {.obs_id, .positiveness, .certainty, .categories, .regions, .modifiers,
        entities: coalesce(o.entities, []), parents: coalesce(o.entities_parents, []),
        linked: [(o)-[:HAS_ENTITY]->(lf:Finding) | lf.name],
        onto_up: [(o)-[:HAS_ENTITY]->(:Finding)-[:SUBCLASS_OF*1..]->(uf:Finding) | uf.name]}) AS obs
@@ -35,6 +37,11 @@ RETURN sid AS study_id,
        [x IN direct | x.obs_id] AS direct_ids,
        [x IN matched WHERE x.positiveness = 'pos' | x.obs_id] AS pos_ids,
        [x IN matched WHERE x.positiveness = 'pos' AND x.certainty IN ['certain', 'likely'] | x.obs_id] AS definite_pos_ids,
+       reduce(acc = [], x IN [y IN matched WHERE y.positiveness = 'pos' AND y.certainty IN ['certain', 'likely']] |
+              acc + [r IN coalesce(x.regions, []) WHERE NOT r IN acc]) AS definite_regions,
+       reduce(acc = [], x IN [y IN matched WHERE y.positiveness = 'pos' AND y.certainty IN ['certain', 'likely']] |
+              acc + [m IN coalesce(x.modifiers, []) WHERE m STARTS WITH 'severity:' AND NOT substring(m, 9) IN acc
+                     | substring(m, 9)]) AS severities,
        [x IN matched WHERE NOT coalesce(x.certainty, 'certain') IN ['certain', 'likely'] | x.obs_id] AS uncertain_ids,
        CASE WHEN size(anc_obs) = 0 OR any(x IN anc_obs WHERE x.positiveness <> 'neg' OR coalesce(x.certainty, '') <> 'certain')
             THEN [] ELSE [x IN anc_obs | x.obs_id] END AS negated_ancestor_ids,
