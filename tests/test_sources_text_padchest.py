@@ -44,6 +44,7 @@ def csv_file(tmp_path: Path) -> Path:
         )
         + _row("b1.png", "st2", "[['normal'], ['normal']]")
         + _row("c1.png", "st3", "nan")
+        + _row("d1.png", "st4", "labels: cardiomegaly")
     )
     return p
 
@@ -78,13 +79,18 @@ def test_rows_become_studies_with_observations_per_sentence_group(csv_file: Path
     assert "pneumothorax" in defaults and "pleural effusion" not in defaults
 
 
-def test_normal_study_and_bad_row(csv_file: Path) -> None:
+def test_normal_unlabelled_and_bad_rows(csv_file: Path) -> None:
     items = {i.study_id: i for i in padchest_scene_graphs(path=csv_file)}
     st2 = items["st2"]
     assert isinstance(st2, SceneGraph)
     assert [o.obs_entities for o in st2.observations.values() if o.from_report] == [["normal"]]
-    bad = items["st3"]
+    unlabelled = items["st3"]  # PadChest writes `nan` for a report nobody labelled
+    assert isinstance(unlabelled, SceneGraph) and set(unlabelled.images) == {"c1.png"}
+    assert not unlabelled.observations
+    assert unlabelled.study_quality["issue_level"] == "NON_INTERPRETABLE"
+    bad = items["st4"]
     assert isinstance(bad, Rejected) and bad.field == "LabelsLocalizationsBySentence"
+    assert "labels: cardiomegaly" in bad.reason
 
 
 def test_missing_column_is_a_rejection_naming_it(tmp_path: Path) -> None:
@@ -97,7 +103,7 @@ def test_missing_column_is_a_rejection_naming_it(tmp_path: Path) -> None:
 def test_real_padchest_rows_from_the_wheel() -> None:
     items = list(padchest_scene_graphs(limit=200))
     graphs = [i for i in items if isinstance(i, SceneGraph)]
-    assert len(items) == 200 and len(graphs) >= 195
+    assert len(items) == 200 and len(graphs) == 200
     assert all(g.source == "padchest" and g.images for g in graphs)
     entities = {e for g in graphs for o in g.observations.values() for e in o.obs_entities}
     assert {"normal", "cardiomegaly", "pleural effusion"} <= entities

@@ -125,6 +125,14 @@ class PadChestSource:
             groups = parse_groups(row.get("LabelsLocalizationsBySentence", ""))
             if groups is not None:
                 break
+        unlabelled = groups is None and all(
+            row.get("LabelsLocalizationsBySentence", "").strip().lower() in ("", "nan")
+            for row in rows
+        )
+        if unlabelled:
+            # PadChest has images whose report was never labelled: the study and its images
+            # load, with nothing to interpret (graded NON_INTERPRETABLE).
+            groups = []
         if groups is None:
             return Rejected(
                 file=file,
@@ -165,7 +173,11 @@ class PadChestSource:
             return Rejected(
                 file=file, study_id=study_id, field=None, reason=f"{type(exc).__name__}: {exc}"
             )
+        if unlabelled:
+            sg.study_quality["issue_level"] = "NON_INTERPRETABLE"
         extra = sg.__pydantic_extra__ if sg.__pydantic_extra__ is not None else {}
+        if unlabelled:
+            extra["extraction_issues"] = ["the report has no PadChest labels"]
         extra.update(
             {
                 "report": first.get("Report", ""),
