@@ -38,7 +38,7 @@ def sync_ontology_if_present(store: GraphStore) -> str | None:
     except ImportError:
         return None
     report = sync_ontology(store, load_ontology())
-    return str(report)
+    return report.summary()
 
 
 def run_demo(store: GraphStore, console: Console) -> None:
