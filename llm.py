@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
 from cxrkg.config import Settings, get_settings
 
 Message = dict[str, str]

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from cxrkg.ingest.mapping import ConceptMapper
 from cxrkg.ingest.model import SceneGraph
 

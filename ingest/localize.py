@@ -14,6 +14,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+
 from cxrkg.ingest.extract.build import RegionBox
 
 BBox = tuple[float, float, float, float]

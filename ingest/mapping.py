@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from cxrkg.config import Settings, get_settings
 from cxrkg.ingest.extract.lexicon import Lexicon, key_of, singular, tokenize, word_key
 from cxrkg.ontology.values import MODIFIERS

@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from llm_server import ChatServer, last_user_message  # noqa: E402
+
 from cxrkg.ingest.extract.llm_extract import messages  # noqa: E402
 from cxrkg.ingest.extract.pipeline import ReportInput, ReportPipeline  # noqa: E402
 from cxrkg.ingest.model import SceneGraph  # noqa: E402
 from cxrkg.llm import LLMClient  # noqa: E402
 from cxrkg.ontology import load_ontology  # noqa: E402
-from llm_server import ChatServer, last_user_message  # noqa: E402
 
 REPORT = ReportInput(
     file="s1.txt",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from cxrkg.ingest.extract.pipeline import ReportInput, ReportPipeline
 from cxrkg.ingest.graph_read import read_scene_graph
 from cxrkg.ingest.load import load_scene_graphs

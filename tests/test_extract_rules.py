@@ -4,6 +4,7 @@ ontology lexicon; and sectioning / sentence splitting of real report layouts."""
 from __future__ import annotations
 
 import pytest
+
 from cxrkg.ingest.extract.lexicon import Lexicon
 from cxrkg.ingest.extract.records import RawObservation
 from cxrkg.ingest.extract.rules import RuleExtractor

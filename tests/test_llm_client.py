@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cxrkg.llm import LLMClient, LLMError, LLMInvalidOutput  # noqa: E402
 from llm_server import ChatServer, last_user_message  # noqa: E402
+
+from cxrkg.llm import LLMClient, LLMError, LLMInvalidOutput  # noqa: E402
 
 SCHEMA = {
     "type": "object",

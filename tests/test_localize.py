@@ -8,6 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+
 from cxrkg.ingest.localize import (
     LocalizationError,
     clean_mask,

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from cxrkg.ingest.mapping import ConceptMapper
 from cxrkg.ontology import load_ontology
 from cxrkg.ontology.model import Ontology

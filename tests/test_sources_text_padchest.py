@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from cxrkg.ingest.model import Rejected, SceneGraph
 from cxrkg.ingest.sources.padchest import padchest_scene_graphs, parse_groups
 

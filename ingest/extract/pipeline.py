@@ -7,6 +7,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 from cxrkg.config import Settings, get_settings
 from cxrkg.ingest.extract.build import GraphBuilder, RegionBox
 from cxrkg.ingest.extract.indication import parse_indication
@@ -21,7 +23,6 @@ from cxrkg.ingest.extract.sections import (
 )
 from cxrkg.ingest.mapping import ConceptMapper
 from cxrkg.ingest.model import Image, Rejected, SceneGraph, validation_rejection
-from pydantic import ValidationError
 
 
 @dataclass

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
+
 from cxrkg.config import Settings
 from cxrkg.ingest.extract.pipeline import ReportPipeline
 from cxrkg.ingest.model import Rejected, SceneGraph

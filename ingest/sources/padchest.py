@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import pandas as pd
+
 from cxrkg.config import Settings
 from cxrkg.ingest.extract.build import GraphBuilder
 from cxrkg.ingest.extract.records import ExtractedSentence, Extraction, RawObservation
