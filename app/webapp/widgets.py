@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import warnings
 from typing import Any
 
 import streamlit as st
@@ -14,9 +13,6 @@ from st_link_analysis import EdgeStyle, Event, NodeStyle, st_link_analysis
 from cxrkg.app.webapp import data, graphview, overlay
 from cxrkg.ingest.model import Observation, SceneGraph
 from cxrkg.ontology import Ontology, load_ontology
-
-# st-link-analysis 0.4 warns about a parameter nobody passes (its default is False, not None).
-warnings.filterwarnings("ignore", message="Paramter `labeled`")
 
 
 def ontology() -> Ontology:
@@ -164,7 +160,9 @@ def graph_view(elems: dict[str, list[dict]], key: str, height: int = 560) -> Non
         for label in graphview.labels_in(elems)
     ]
     edge_styles = [
-        EdgeStyle(t, caption="label", directed=True) for t in graphview.rel_types_in(elems)
+        EdgeStyle(
+            t, caption="label", directed=True, labeled=None
+        )  # None: 0.4 warns on its own default for t in graphview.rel_types_in(elems)
     ]
     st.caption(
         f"{len(elems['nodes'])} nodes, {len(elems['edges'])} relationships · click a node for"

@@ -1,0 +1,272 @@
+"""Every page of the Streamlit app under streamlit.testing (AppTest) against a real embedded
+FalkorDB with the demo and its QA; the helpers AppTest cannot see into (the box overlay and
+the graph view) are tested directly."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+
+import pytest
+from PIL import Image as PILImage
+from streamlit.testing.v1 import AppTest
+
+from cxrkg.app.demo import load_demo
+from cxrkg.app.webapp import MAIN_SCRIPT, graphview, overlay, timeline
+from cxrkg.config import Settings, reset_settings
+from cxrkg.cypher.store import GraphStore
+from cxrkg.ingest.graph_read import read_scene_graph
+from cxrkg.ontology.files import BUNDLED
+from cxrkg.qa_gen.generate import generate_qa
+
+STUDY = "s50000001"  # patient p10000001's first study: left pleural effusion, a PA image
+
+
+@pytest.fixture(scope="module")
+def demo(session_store: GraphStore, settings: Settings, tmp_path_factory) -> Iterator[GraphStore]:
+    """The demo with its QA in the graph, a private ontology copy and no earlier proposals."""
+    onto = tmp_path_factory.mktemp("onto") / "cxrkg.owl"
+    shutil.copyfile(BUNDLED, onto)
+    old = os.environ.get("CXRKG_ONTOLOGY_PATH")
+    os.environ["CXRKG_ONTOLOGY_PATH"] = str(onto)
+    reset_settings()
+    shutil.rmtree(settings.curation_dir / "collab", ignore_errors=True)
+    session_store.clear()
+    session_store.setup_schema()
+    load_demo(session_store, progress=False)
+    generate_qa(session_store, None, None, write_graph=True)
+    yield session_store
+    if old is None:
+        os.environ.pop("CXRKG_ONTOLOGY_PATH", None)
+    else:
+        os.environ["CXRKG_ONTOLOGY_PATH"] = old
+    reset_settings()
+
+
+def page(name: str, **state: object) -> AppTest:
+    at = AppTest.from_file(str(MAIN_SCRIPT), default_timeout=120)
+    for k, v in state.items():
+        at.session_state[k] = v
+    at.run()
+    at.switch_page(f"pages/{name}.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(elements) -> str:
+    return "\n".join(str(e.value if hasattr(e, "value") else e.body) for e in elements)
+
+
+# -- helpers the custom components hide --------------------------------------------------
+def test_overlay_draws_positive_observation_boxes_in_red_and_negative_in_green(
+    demo: GraphStore,
+) -> None:
+    sg = read_scene_graph(demo, STUDY)
+    frontal = next(i for i in sg.images.values() if i.view_position == "PA")
+    boxes = overlay.study_boxes(sg, frontal.image_id)
+    obs_boxes = [b for b in boxes if b.kind == "observation"]
+    assert obs_boxes and {b.positiveness for b in obs_boxes} <= {"pos", "neg", None}
+    path = overlay.resolve_image_path(frontal.path)
+    assert path is not None and path.is_file()
+    pos = next(b for b in obs_boxes if b.positiveness == "pos")
+    img = overlay.render_image(path, [pos], labels=False)
+    x1, y1, x2, y2 = (round(v) for v in pos.xyxy)
+    assert img.getpixel((x1, (y1 + y2) // 2)) == overlay.POSITIVE  # the left edge is drawn
+    with PILImage.open(path) as raw:  # the inside is the untouched image
+        inside = ((x1 + x2) // 2, (y1 + y2) // 2)
+        assert img.getpixel(inside) == raw.convert("RGB").getpixel(inside)
+    neg = overlay.Box("n", "observation", "x", frontal.image_id, pos.xyxy, "neg")
+    assert overlay.render_image(path, [neg], labels=False).getpixel((x1, (y1 + y2) // 2)) == (
+        overlay.NEGATIVE
+    )
+
+
+def test_image_without_a_file_resolves_to_none(demo: GraphStore) -> None:
+    sg = read_scene_graph(demo, STUDY)
+    lateral = next(i for i in sg.images.values() if i.view_position == "LATERAL")
+    assert overlay.resolve_image_path(lateral.path) is None
+    assert overlay.resolve_image_path("images/not-there.png") is None
+
+
+def test_flat_boxes_split_per_image() -> None:
+    got = overlay.flat_boxes(["a", "b"], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], [1, 2])
+    assert got == {"a": [(1, 2, 3, 4)], "b": [(5, 6, 7, 8), (9, 10, 11, 12)]}
+
+
+def test_graph_view_has_the_study_its_observations_and_their_edges(demo: GraphStore) -> None:
+    rows = demo.run_named(
+        "explore/study_subgraph", {"study_id": STUDY, "limit": 2000}, read_only=True
+    )
+    elems = graphview.elements(rows)
+    labels = graphview.labels_in(elems)
+    assert {"Study", "Observation", "Sentence", "StudyRegion", "Image", "Patient"} <= set(labels)
+    assert "Question" not in labels
+    ids = {n["data"]["id"] for n in elems["nodes"]}
+    assert all(e["data"]["source"] in ids and e["data"]["target"] in ids for e in elems["edges"])
+    assert {"HAS_OBSERVATION", "FROM_SENTENCE", "LOCATED_AT"} <= set(graphview.rel_types_in(elems))
+    study = next(n["data"] for n in elems["nodes"] if n["data"]["label"] == "Study")
+    assert study["study_id"] == STUDY and study["caption"] == STUDY
+    json.dumps(elems)  # what the component receives must be JSON
+
+
+def test_timeline_reports_new_resolved_and_persisting_findings() -> None:
+    steps = timeline.timeline(
+        [
+            {"study_id": "a", "study_order": 1, "positive": ["effusion", "atelectasis"]},
+            {
+                "study_id": "b",
+                "study_order": 2,
+                "positive": ["effusion", "pneumonia"],
+                "changes": ["effusion: decreased "],
+            },
+        ]
+    )
+    assert steps[0].new == [] and steps[1].new == ["pneumonia"]
+    assert steps[1].resolved == ["atelectasis"] and steps[1].persisting == ["effusion"]
+    assert steps[1].reported_changes == ["effusion: decreased"]
+
+
+# -- pages -------------------------------------------------------------------------------
+def test_overview_counts_the_demo(demo: GraphStore) -> None:
+    at = page("overview")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Patients"] == "11" and metrics["Studies"] == "22"
+    assert int(metrics["Questions"].replace(",", "")) > 0
+    assert "Signed in as **curator** (curator)" in texts(at.sidebar.caption)
+
+
+def test_studies_search_by_finding_includes_descendants(demo: GraphStore) -> None:
+    at = page("studies")
+    at.selectbox(key="f_finding").select("lung opacity")
+    at.button[0].click()  # the form's Search
+    at.run()
+    assert not at.exception
+    opened = at.selectbox(key="open_study").options
+    # s50000001 has atelectasis, a descendant of lung opacity, and no 'lung opacity' itself
+    assert STUDY in opened
+    assert "s50000002" not in opened  # only a small effusion there
+
+
+def test_study_page_shows_report_tree_timeline_and_no_file_notice(demo: GraphStore) -> None:
+    at = page("studies", study_id=STUDY)
+    assert at.header[0].value == f"Study {STUDY}"
+    md = texts(at.markdown)
+    assert "There is a moderate left pleural effusion" in md
+    assert "O01 moderate left pleural effusion" in md  # the observation badge and the tree
+    assert "associated_with" in md  # a child observation with its type
+    assert "new:" in md or "persisting:" in md or "reported changes" in md  # timeline
+    assert "No image file for 50000001-02-lateral" in texts(at.info)
+    boxes = at.multiselect(key=f"boxes_{STUDY}_50000001-01-pa_False")
+    assert len(boxes.value) >= 1
+
+
+def test_cypher_console_refuses_a_write_with_a_clear_message(demo: GraphStore) -> None:
+    at = page("cypher")
+    at.text_area(key="cy_text").input("CREATE (:Intruder {name: 'x'}) RETURN 1")
+    at.button(key="cy_run").click()
+    at.run()
+    assert "Refused: this query would write to the graph" in texts(at.error)
+    assert demo.run("MATCH (n:Intruder) RETURN count(n) AS n", read_only=True)[0]["n"] == 0
+
+
+def test_cypher_console_runs_a_saved_query_with_its_parameters(demo: GraphStore) -> None:
+    at = page("cypher")
+    at.selectbox(key="cy_saved").select("explore/find_studies_by_finding")
+    at.run()
+    at.text_input(key="cy_p_explore/find_studies_by_finding_finding").input("pleural effusion")
+    at.button(key="cy_run").click()
+    at.run()
+    assert not at.error, texts(at.error)
+    assert any("rows" in s.value for s in at.success)
+    table = at.dataframe[0].value
+    assert STUDY in set(table["study_id"])
+
+
+def test_cypher_console_reports_a_syntax_error_without_a_traceback(demo: GraphStore) -> None:
+    at = page("cypher")
+    at.text_area(key="cy_text").input("MATCH (n RETURN n")
+    at.button(key="cy_run").click()
+    at.run()
+    assert not at.exception
+    assert "could not run this query" in texts(at.error)
+
+
+def test_qa_page_shows_a_question_with_its_answer_tree(demo: GraphStore) -> None:
+    at = page("qa")
+    at.text_input(key="qa_study").input(STUDY)
+    at.selectbox(key="qa_type").select("D02_has_finding")
+    at.button[0].click()
+    at.run()
+    assert not at.exception
+    assert at.dataframe[0].value["study_id"].eq(STUDY).all()
+    assert at.subheader[0].value.startswith(("Is there", "Are there", "Does"))
+    md = texts(at.markdown)
+    assert "Main answers" in md
+    assert any(b.label.startswith("Download JSON") for b in at.get("download_button"))
+
+
+def test_ontology_concept_page_shows_codes_and_graph_usage(demo: GraphStore) -> None:
+    at = page("ontology")
+    at.text_input(key="onto_search").input("pleural effusion")
+    at.run()
+    at.selectbox(key="onto_concept").select("pleural effusion")
+    at.run()
+    assert at.header[0].value == "pleural effusion"
+    md = texts(at.markdown)
+    assert "hydrothorax" in md and "SNOMEDCT" in md
+    metrics = {m.label: int(m.value) for m in at.metric}
+    assert metrics["Observations mapped"] > 0 and metrics["Studies"] > 0
+
+
+def test_curation_propose_then_approve_changes_the_graph(demo: GraphStore) -> None:
+    at = page("ontology")
+    at.text_input(key="onto_search").input("aspiration")
+    at.run()
+    at.selectbox(key="onto_concept").select("aspiration")
+    at.run()
+    at.selectbox(key="edit_op").select("reparent")
+    at.run()
+    parents = at.multiselect(key="edit_parents_aspiration")
+    parents.select("pneumonia")
+    at.text_area(key="edit_reason").input("aspiration pneumonia")
+    at.run()
+    at.button(key="edit_submit").click()
+    at.run()
+    assert "Proposal #1 submitted" in texts(at.success)
+
+    # the curator cannot approve; the reviewer can
+    at = page("proposals")
+    assert at.button(key="approve_1").disabled
+    at = page("proposals", acting_user="reviewer")
+    assert not at.button(key="approve_1").disabled
+    at.button(key="approve_1").click()
+    at.run()
+    assert not at.exception and not at.error, texts(at.error)
+    assert "Re-mapped studies" in texts(at.markdown)
+    rows = demo.run(
+        "MATCH (:Finding {name: 'aspiration'})-[:SUBCLASS_OF]->(p:Finding) RETURN p.name AS p",
+        read_only=True,
+    )
+    assert "pneumonia" in {r["p"] for r in rows}
+
+
+def test_comment_and_watch_show_on_the_start_page(demo: GraphStore) -> None:
+    at = page("ontology")
+    at.text_input(key="onto_search").input("pneumothorax")
+    at.run()
+    at.selectbox(key="onto_concept").select("pneumothorax")
+    at.run()
+    at.toggle(key="watch_finding_pneumothorax").set_value(True)
+    at.run()
+    at.text_area(key="comment_text_finding_pneumothorax").input("Tension signs belong here?")
+    at.button(key="FormSubmitter:comment_finding_pneumothorax-Post comment").click()
+    at.run()
+    assert not at.exception
+    assert "Tension signs belong here?" in texts(at.markdown)
+    start = page("overview")
+    assert "finding:pneumothorax" in texts(start.markdown)
+    feed = start.dataframe[0].value
+    assert "Tension signs belong here?" in set(feed["reason"])
