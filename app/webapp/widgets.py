@@ -159,10 +159,10 @@ def graph_view(elems: dict[str, list[dict]], key: str, height: int = 560) -> Non
         NodeStyle(label, graphview.LABEL_COLOURS.get(label, graphview.OTHER_COLOUR), "caption")
         for label in graphview.labels_in(elems)
     ]
+    # labeled=None: st-link-analysis 0.4 warns about its own default (False) otherwise
     edge_styles = [
-        EdgeStyle(
-            t, caption="label", directed=True, labeled=None
-        )  # None: 0.4 warns on its own default for t in graphview.rel_types_in(elems)
+        EdgeStyle(t, caption="label", directed=True, labeled=None)
+        for t in graphview.rel_types_in(elems)
     ]
     st.caption(
         f"{len(elems['nodes'])} nodes, {len(elems['edges'])} relationships · click a node for"
