@@ -83,13 +83,23 @@ def reference_from_terms(
     """study -> reference concepts, and coverage: how many terms mapped and which did not."""
     distinct = sorted({t for ts in terms.values() for t in ts})
     mapped = {t: map_reference_term(t, mapper) for t in distinct}
-    out = {sid: {mapped[t] for t in ts if mapped[t]} for sid, ts in terms.items()}
+    out: dict[str, set[str]] = {}
+    not_indexed = 0
+    for sid, ts in terms.items():
+        ts = list(ts)
+        labels = {mapped[t] for t in ts if mapped[t]}
+        # MeSH "No Indexing": the study was never indexed, so it has no reference at all.
+        if not labels and any(t.strip().lower() == "no indexing" for t in ts):
+            not_indexed += 1
+            continue
+        out[sid] = labels
     unmapped = Counter(t for ts in terms.values() for t in ts if not mapped[t])
     total = sum(len(list(ts)) for ts in terms.values())
     return out, {
         "terms": total,
         "unmapped": sum(unmapped.values()),
         "top_unmapped": unmapped.most_common(10),
+        "not_indexed_studies": not_indexed,
     }
 
 

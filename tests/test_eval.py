@@ -161,3 +161,13 @@ def test_labels_and_boxes_from_the_graph(
     assert box_result.micro == {"IoU": 1.0, "IoP": 1.0, "IoT": 1.0}
     with pytest.raises(EvaluationError, match="no such reference"):
         evaluate_labels_in_store(store, tmp_path / "missing.csv", mapper=pipeline.mapper)
+
+
+def test_studies_never_indexed_have_no_reference(mapper: ConceptMapper) -> None:
+    from cxrkg.ingest.evaluate import reference_from_terms
+
+    ref, coverage = reference_from_terms(
+        {"a": ["No Indexing"], "b": ["normal"], "c": ["Cardiomegaly/mild", "Zebra/striped"]}, mapper
+    )
+    assert ref == {"b": {"normal"}, "c": {"cardiomegaly"}}
+    assert coverage["not_indexed_studies"] == 1 and coverage["unmapped"] == 2
