@@ -41,7 +41,8 @@ def bench_mcc(limit: int | None = None) -> None:
             )
         print(
             f"MeSH terms: {coverage['terms']}, unmapped {coverage['unmapped']}; "
-            f"most frequent unmapped: {coverage['top_unmapped'][:5]}"
+            f"most frequent unmapped: {coverage['top_unmapped'][:5]}; studies never indexed "
+            f"(left out): {coverage['not_indexed_studies']}; studies scored: {result.studies}"
         )
         print(f"classes: {len(result.classes)}; micro MCC (all classes): {result.micro:.3f}")
         top = result.top(10)
