@@ -106,3 +106,11 @@ def labels_in(elems: dict[str, list[dict]]) -> list[str]:
 
 def rel_types_in(elems: dict[str, list[dict]]) -> list[str]:
     return sorted({e["data"]["label"] for e in elems["edges"]})
+
+
+def keep_labels(elems: dict[str, list[dict]], labels: set[str]) -> dict[str, list[dict]]:
+    """Only the nodes with these labels, and the edges between them."""
+    nodes = [n for n in elems["nodes"] if n["data"]["label"] in labels]
+    ids = {n["data"]["id"] for n in nodes}
+    edges = [e for e in elems["edges"] if e["data"]["source"] in ids and e["data"]["target"] in ids]
+    return {"nodes": nodes, "edges": edges}

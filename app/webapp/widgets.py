@@ -40,8 +40,10 @@ def _png(version: int, path: str, boxes: tuple[overlay.Box, ...], labels: bool) 
     return buf.getvalue()
 
 
-def boxed_image(path: str, boxes: list[overlay.Box], labels: bool, caption: str) -> None:
-    st.image(_png(data.version(), path, tuple(boxes), labels), caption=caption, width="stretch")
+def boxed_image(
+    path: str, boxes: list[overlay.Box], labels: bool, caption: str, width: int | str = "stretch"
+) -> None:
+    st.image(_png(data.version(), path, tuple(boxes), labels), caption=caption, width=width)
 
 
 LEGEND = (
@@ -141,6 +143,16 @@ def observation_tree(sg: SceneGraph) -> None:
 
 
 # -- graph view ------------------------------------------------------------------------
+class _CaptionedNode(NodeStyle):
+    """A node style whose caption is readable at the zoom the layout fits the graph to
+    (the component's default 3.6px captions only appear when zoomed far in)."""
+
+    def dump(self) -> dict[str, Any]:
+        out = super().dump()
+        out["style"].update({"font-size": 11, "text-max-width": 120, "text-wrap": "ellipsis"})
+        return out
+
+
 @st.cache_data(show_spinner=False, max_entries=128)
 def study_elements(version: int, study_id: str) -> dict[str, list[dict]]:
     rows = data.store().run_named(
@@ -155,8 +167,17 @@ def graph_view(elems: dict[str, list[dict]], key: str, height: int = 560) -> Non
     if not elems["nodes"]:
         st.caption("Nothing to draw: the result has no nodes.")
         return
+    present = graphview.labels_in(elems)
+    # The ontology's nodes crowd a study's picture; they are one click away.
+    shown = st.multiselect(
+        "Node labels shown",
+        present,
+        default=[x for x in present if x not in ("Anatomy", "Category")] or present,
+        key=f"{key}_labels",
+    )
+    elems = graphview.keep_labels(elems, set(shown))
     node_styles = [
-        NodeStyle(label, graphview.LABEL_COLOURS.get(label, graphview.OTHER_COLOUR), "caption")
+        _CaptionedNode(label, graphview.LABEL_COLOURS.get(label, graphview.OTHER_COLOUR), "caption")
         for label in graphview.labels_in(elems)
     ]
     # labeled=None: st-link-analysis 0.4 warns about its own default (False) otherwise
@@ -199,7 +220,8 @@ def graph_view(elems: dict[str, list[dict]], key: str, height: int = 560) -> Non
 
 # -- curation ----------------------------------------------------------------------------
 def concept_diff(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """Field-by-field changes between concept versions (matched by IRI): one row per field."""
+    """Field-by-field changes between concept versions (matched by IRI): one row per field;
+    for list fields only the items removed and added."""
     b = {c.get("iri") or c["name"]: c for c in before}
     a = {c.get("iri") or c["name"]: c for c in after}
     rows = []
@@ -209,12 +231,25 @@ def concept_diff(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> l
         for key in sorted(set(old) | set(new)):
             if key in ("iri", "sources") or old.get(key) == new.get(key):
                 continue
+            was, now = old.get(key), new.get(key)
+            if isinstance(was, list) and isinstance(now, list):
+                removed = [x for x in was if x not in now]
+                added = [x for x in now if x not in was]
+                rows.append(
+                    {
+                        "concept": name,
+                        "field": key,
+                        "before / removed": ", ".join(map(str, removed)) or "—",
+                        "after / added": ", ".join(map(str, added)) or "—",
+                    }
+                )
+                continue
             rows.append(
                 {
                     "concept": name,
                     "field": key,
-                    "before": json.dumps(old.get(key)) if key in old else "(new)",
-                    "after": json.dumps(new.get(key)) if key in new else "(gone)",
+                    "before / removed": json.dumps(was) if key in old else "(new concept)",
+                    "after / added": json.dumps(now) if key in new else "(gone)",
                 }
             )
     return rows

@@ -96,7 +96,7 @@ with usage:
     )
     if rows:
         df = pd.DataFrame(rows)
-        df.insert(0, "open", [f"/studies?study={s}" for s in df["study_id"]])
+        df.insert(0, "open", [f"/studies?study={s}" for s in df.pop("study_id")])
         st.dataframe(
             df,
             hide_index=True,

@@ -26,9 +26,21 @@ if not v.get("types"):
 with st.form("qa_filters"):
     c1, c2, c3, c4 = st.columns(4)
     study_id = c1.text_input("Study", key="qa_study", value=st.query_params.get("study", ""))
-    strategy = c2.selectbox("Strategy", ["", *sorted(v["strategies"])], key="qa_strategy")
-    qtype = c3.selectbox("Question type", ["", *sorted(v["types"])], key="qa_type")
-    rating = c4.selectbox("Grade", ["", *sorted(v["ratings"] or [])], key="qa_rating")
+    strategy = c2.selectbox(
+        "Strategy",
+        ["", *sorted(v["strategies"])],
+        key="qa_strategy",
+        format_func=lambda v: v or "any",
+    )
+    qtype = c3.selectbox(
+        "Question type", ["", *sorted(v["types"])], key="qa_type", format_func=lambda v: v or "any"
+    )
+    rating = c4.selectbox(
+        "Grade",
+        ["", *sorted(v["ratings"] or [])],
+        key="qa_rating",
+        format_func=lambda v: v or "any",
+    )
     if st.form_submit_button("Filter", type="primary"):
         st.session_state["qa_page"] = 0
 
@@ -156,7 +168,9 @@ def show(row: dict[str, Any], depth: int) -> None:
                     )
                     for i, b in enumerate(bxs)
                 ]
-                widgets.boxed_image(str(path), drawn, True, f"{image_id}: {len(drawn)} boxes")
+                widgets.boxed_image(
+                    str(path), drawn, True, f"{image_id}: {len(drawn)} boxes", width=460
+                )
         for child in children.get(a["answer_id"], []):
             show(child, depth + 1)
 

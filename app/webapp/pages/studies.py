@@ -10,6 +10,12 @@ from cxrkg.app.webapp import data, timeline, widgets
 from cxrkg.ingest.model import SceneGraph
 
 st.title("Studies")
+
+
+def _any(value: str) -> str:
+    return value or "any"
+
+
 user = data.user_sidebar()
 
 filters = widgets.filter_values()
@@ -27,11 +33,16 @@ with st.form("study_search"):
     )
     c4, c5, c6, c7 = st.columns(4)
     finding = c4.selectbox(
-        "Finding (with its descendants)", [""] + sorted(onto.findings), key="f_finding"
+        "Finding (with its descendants)",
+        [""] + sorted(onto.findings),
+        key="f_finding",
+        format_func=_any,
     )
-    region = c5.selectbox("Region (with its parts)", [""] + sorted(onto.regions), key="f_region")
-    split = c6.selectbox("Split", [""] + filters["splits"], key="f_split")
-    grade = c7.selectbox("Quality grade", [""] + filters["grades"], key="f_grade")
+    region = c5.selectbox(
+        "Region (with its parts)", [""] + sorted(onto.regions), key="f_region", format_func=_any
+    )
+    split = c6.selectbox("Split", [""] + filters["splits"], key="f_split", format_func=_any)
+    grade = c7.selectbox("Quality grade", [""] + filters["grades"], key="f_grade", format_func=_any)
     if st.form_submit_button("Search", type="primary"):
         st.session_state["studies_page"] = 0
 
@@ -97,11 +108,21 @@ if sg is None:
     st.stop()
 assert isinstance(sg, SceneGraph)
 
+meta = data.named(
+    "explore/find_studies",
+    patient_id="",
+    study_id=sg.study_id,
+    split="",
+    grade="",
+    skip=0,
+    limit=1,
+)
+grade = meta[0]["grade"] if meta else None
 st.header(f"Study {sg.study_id}")
 st.caption(
     f"patient **{sg.patient_id}** · split {sg.split or '—'} · order {sg.study_order or '—'} · "
     f"source {sg.source} · {len(sg.observations)} observations · "
-    f"{len(sg.images)} images · grade {sg.study_quality.get('grade', '—')}"
+    f"{len(sg.images)} images · scene-graph grade {grade or '—'}"
 )
 
 tab_img, tab_report, tab_tree, tab_graph, tab_time = st.tabs(
