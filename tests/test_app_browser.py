@@ -179,9 +179,6 @@ def test_qa_page_renders_a_question(browser_page, app_url: str) -> None:
     page.get_by_text("Main answers").first.wait_for()
     settle(page)
     assert page.locator("[data-testid='stImage'] img").count() >= 1  # the main answer's boxes
-    page.get_by_role("heading", name="Main answers").scroll_into_view_if_needed()
-    page.mouse.wheel(0, -250)
-    page.wait_for_timeout(300)
     shot(page, "qa")
 
 

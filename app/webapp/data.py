@@ -127,7 +127,7 @@ def skip(key: str, page_size: int = PAGE_SIZE) -> int:
 def pager(key: str, got: int, page_size: int = PAGE_SIZE) -> None:
     """Previous / next buttons under a paginated table."""
     page = int(st.session_state.get(f"{key}_page", 0))
-    c1, c2, c3 = st.columns([1, 1, 6])
+    c1, c2, c3 = st.columns([2, 2, 5])
     if c1.button("◀ Previous", key=f"{key}_prev", disabled=page == 0):
         st.session_state[f"{key}_page"] = page - 1
         st.rerun()

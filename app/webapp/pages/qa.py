@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from cxrkg.app.webapp import data, overlay, widgets
+from cxrkg.ingest.model import SceneGraph
 
 st.title("Generated QA")
 user = data.user_sidebar()
@@ -57,80 +58,16 @@ if not rows:
     st.info("No question matches these filters.")
     st.stop()
 
-picked = st.dataframe(
-    pd.DataFrame(rows),
-    hide_index=True,
-    width="stretch",
-    on_select="rerun",
-    selection_mode="single-row",
-    key="qa_table",
-)
-data.pager("qa", len(rows))
-
-answers = data.named("app/answers_of_questions", question_ids=[r["question_id"] for r in rows])
-by_q: dict[str, list[dict[str, Any]]] = {}
-for a in answers:
-    by_q.setdefault(a["question_id"], []).append(a)
-export = [{**r, "answers": by_q.get(r["question_id"], [])} for r in rows]
-d1, d2, _ = st.columns([1, 1, 4])
-d1.download_button(
-    "Download JSON",
-    json.dumps(export, indent=1),
-    "qa_selection.json",
-    "application/json",
-    key="qa_dl_json",
-)
-d2.download_button(
-    "Download CSV",
-    pd.DataFrame(
-        [
-            {
-                **r,
-                "answers": " | ".join(
-                    a["text"] or ""
-                    for a in by_q.get(r["question_id"], [])
-                    if a["answer_level"] == 0
-                ),
-            }
-            for r in rows
-        ]
-    ).to_csv(index=False),
-    "qa_selection.csv",
-    "text/csv",
-    key="qa_dl_csv",
-)
-
-ids = [r["question_id"] for r in rows]
-selected = picked.selection.rows if picked and hasattr(picked, "selection") else []
-if selected:
-    st.session_state["qa_question"] = ids[selected[0]]
-if st.session_state.get("qa_question") not in ids:
-    st.session_state["qa_question"] = ids[0]
-texts = {r["question_id"]: f"{r['study_id']} · {r['question']}" for r in rows}
-qid = st.selectbox("Question", ids, format_func=texts.get, key="qa_question")
-q = next(r for r in rows if r["question_id"] == qid)
-
-st.subheader(q["question"])
-st.caption(
-    f"{q['question_type']} · strategy {q['strategy']} · grade {q['rating']} · study {q['study_id']}"
-)
-st.page_link(
-    "pages/studies.py", label=f"Open study {q['study_id']}", query_params={"study": q["study_id"]}
-)
-
-tree = data.named("app/question_answers", question_id=qid)
-children: dict[str | None, list[dict[str, Any]]] = {}
-for row in tree:
-    children.setdefault(row["parent_id"], []).append(row)
-sg = data.scene_graph(q["study_id"])
 TITLES = {
     "main_answer": "Main answers",
     "details": "Details",
     "related_information": "Related information",
 }
+Tree = dict[str | None, list[dict[str, Any]]]
 
 
-def show(row: dict[str, Any], depth: int) -> None:
+def show(row: dict[str, Any], depth: int, children: Tree, sg: SceneGraph | None) -> None:
+    """One answer in a bordered box, its boxes on the image, then its sub-answers inside."""
     a = row["a"].properties
     colour = {"pos": "red", "neg": "green"}.get(a.get("positiveness") or "", "gray")
     with st.container(border=True):
@@ -172,18 +109,98 @@ def show(row: dict[str, Any], depth: int) -> None:
                     str(path), drawn, True, f"{image_id}: {len(drawn)} boxes", width=460
                 )
         for child in children.get(a["answer_id"], []):
-            show(child, depth + 1)
+            show(child, depth + 1, children, sg)
 
 
-tops = children.get(None, [])
-for kind in ("main_answer", "details", "related_information"):
-    group = [r for r in tops if r["a"].properties.get("answer_type") == kind]
-    if group:
-        st.markdown(f"#### {TITLES[kind]}")
-        for row in group:
-            show(row, 0)
-others = [r for r in tops if r["a"].properties.get("answer_type") not in TITLES]
-for row in others:
-    show(row, 0)
-if not tops:
-    st.caption("This question has no answers stored.")
+def render_question(q: dict[str, Any]) -> None:
+    """The question with its answer tree: main answers, details, related information."""
+    qid = q["question_id"]
+    st.subheader(q["question"])
+    st.caption(
+        f"{q['question_type']} · strategy {q['strategy']} · grade {q['rating']} · study {q['study_id']}"
+    )
+    st.page_link(
+        "pages/studies.py",
+        label=f"Open study {q['study_id']}",
+        query_params={"study": q["study_id"]},
+    )
+
+    tree = data.named("app/question_answers", question_id=qid)
+    children: Tree = {}
+    for row in tree:
+        children.setdefault(row["parent_id"], []).append(row)
+    sg = data.scene_graph(q["study_id"])
+
+    tops = children.get(None, [])
+    for kind in ("main_answer", "details", "related_information"):
+        group = [r for r in tops if r["a"].properties.get("answer_type") == kind]
+        if group:
+            st.markdown(f"#### {TITLES[kind]}")
+            for row in group:
+                show(row, 0, children, sg)
+    others = [r for r in tops if r["a"].properties.get("answer_type") not in TITLES]
+    for row in others:
+        show(row, 0, children, sg)
+    if not tops:
+        st.caption("This question has no answers stored.")
+
+
+listing, detail = st.columns([5, 6], gap="large")
+with listing:
+    picked = st.dataframe(
+        pd.DataFrame(rows)[["question", "question_type", "rating", "study_id", "question_id"]],
+        hide_index=True,
+        height=420,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
+        key="qa_table",
+    )
+    data.pager("qa", len(rows))
+
+    answers = data.named("app/answers_of_questions", question_ids=[r["question_id"] for r in rows])
+    by_q: dict[str, list[dict[str, Any]]] = {}
+    for a in answers:
+        by_q.setdefault(a["question_id"], []).append(a)
+    export = [{**r, "answers": by_q.get(r["question_id"], [])} for r in rows]
+    d1, d2 = st.columns(2)
+    d1.download_button(
+        "Download JSON",
+        json.dumps(export, indent=1),
+        "qa_selection.json",
+        "application/json",
+        key="qa_dl_json",
+    )
+    d2.download_button(
+        "Download CSV",
+        pd.DataFrame(
+            [
+                {
+                    **r,
+                    "answers": " | ".join(
+                        a["text"] or ""
+                        for a in by_q.get(r["question_id"], [])
+                        if a["answer_level"] == 0
+                    ),
+                }
+                for r in rows
+            ]
+        ).to_csv(index=False),
+        "qa_selection.csv",
+        "text/csv",
+        key="qa_dl_csv",
+    )
+
+    ids = [r["question_id"] for r in rows]
+    selected = picked.selection.rows if picked and hasattr(picked, "selection") else []
+    if selected:
+        st.session_state["qa_question"] = ids[selected[0]]
+    if st.session_state.get("qa_question") not in ids:
+        st.session_state["qa_question"] = ids[0]
+    texts = {r["question_id"]: f"{r['study_id']} · {r['question']}" for r in rows}
+    qid = st.selectbox("Question", ids, format_func=texts.get, key="qa_question")
+    q = next(r for r in rows if r["question_id"] == qid)
+
+
+with detail:
+    render_question(q)
