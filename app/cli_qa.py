@@ -32,6 +32,14 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
             bool,
             typer.Option("--write-graph", help="also store Question/Answer nodes in the graph"),
         ] = False,
+        infer_absent: Annotated[
+            bool,
+            typer.Option(
+                "--infer-absent-subfindings",
+                help="answer 'no' for a never-mentioned finding when its broader findings"
+                " (ontology) are all certainly negated",
+            ),
+        ] = False,
         judge: Annotated[
             bool, typer.Option("--judge", help="rate QA with the LLM judge (CXRKG_LLM_* endpoint)")
         ] = False,
@@ -61,6 +69,7 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
             write_graph=write_graph,
             progress=True,
             judge=judge_fn,
+            infer_absent=infer_absent,
         )
         console.print(report.summary())
         if report.missing and not report.studies:

@@ -134,9 +134,12 @@ def generate_batch(
     weights: SamplingWeights | None = None,
     extra_regions: Sequence[str] = (),
     extra_findings: Sequence[str] = (),
+    infer_absent: bool = False,
 ) -> list[StudyQA]:
     """Questions for one batch of studies: one run of each family's query for the batch.
-    `extra_regions` / `extra_findings` are asked about in every study (where answerable)."""
+    `extra_regions` / `extra_findings` are asked about in every study (where answerable).
+    `infer_absent`: also answer "no" for a never-mentioned finding when every mention of a
+    broader finding (through the ontology) is certainly negative (off: the seed's rule)."""
     ids = list(study_ids)
     weights = weights if weights is not None else read_weights(store)
     studies = read_studies(store, ids)
@@ -148,6 +151,7 @@ def generate_batch(
         "device_categories": DEVICE_CATEGORIES,
         "acquisition_categories": ACQUISITION_CATEGORIES,
         "artifact_entities": ARTIFACT_ENTITIES,
+        "infer_absent": infer_absent,
     }
     targets = {
         row["study_id"]: study_targets(row, weights, seed)
@@ -209,6 +213,7 @@ def iter_qa(
     workers: int = 1,
     batch_size: int = BATCH_SIZE,
     progress: bool = False,
+    infer_absent: bool = False,
 ) -> Iterator[StudyQA]:
     """StudyQA for every study, in the order given, batch by batch (threads when workers>1,
     each with its own store connection)."""
@@ -219,7 +224,7 @@ def iter_qa(
     try:
         if workers <= 1 or len(batches) <= 1:
             for batch in batches:
-                done = generate_batch(store, batch, seed, weights)
+                done = generate_batch(store, batch, seed, weights, infer_absent=infer_absent)
                 bar.update(len(batch))
                 yield from done
             return
@@ -237,7 +242,7 @@ def iter_qa(
             return local.store
 
         def run(batch: list[str]) -> list[StudyQA]:
-            return generate_batch(worker_store(), batch, seed, weights)
+            return generate_batch(worker_store(), batch, seed, weights, infer_absent=infer_absent)
 
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for batch, done in zip(batches, pool.map(run, batches), strict=True):
@@ -259,8 +264,10 @@ def generate_qa(
     batch_size: int = BATCH_SIZE,
     progress: bool = False,
     judge: Callable[[StudyQA, GraphStore], None] | None = None,
+    infer_absent: bool = False,
 ) -> QAReport:
-    """Generate, grade and export QA for the given studies (all when None)."""
+    """Generate, grade and export QA for the given studies (all when None); see
+    `generate_batch` for `infer_absent`."""
     from cxrkg.qa_gen.export import QAExporter
     from cxrkg.qa_gen.graph_write import write_study_qa
 
@@ -271,7 +278,13 @@ def generate_qa(
     found: set[str] = set()
     pending: list[StudyQA] = []
     for item in iter_qa(
-        store, ids, seed=seed, workers=workers, batch_size=batch_size, progress=progress
+        store,
+        ids,
+        seed=seed,
+        workers=workers,
+        batch_size=batch_size,
+        progress=progress,
+        infer_absent=infer_absent,
     ):
         if judge is not None:
             judge(item, store)

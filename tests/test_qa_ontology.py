@@ -27,13 +27,14 @@ def qa_onto(session_store):  # noqa: ANN001, ANN201
     session_store.setup_schema()
     load_scene_graphs(session_store, [studies.study_s1(), studies.study_s3()], progress=False)
     sync_ontology(session_store, load_ontology())
-    items = generate_batch(
-        session_store,
-        ["s50000001", "s50000003"],
-        seed=0,
-        extra_findings=["loculated pleural effusion", "hydropneumothorax"],
-    )
-    return {i.study.study_id: i.questions for i in items}
+    kw = {"seed": 0, "extra_findings": ["loculated pleural effusion", "hydropneumothorax"]}
+    ids = ["s50000001", "s50000003"]
+    inferred = generate_batch(session_store, ids, infer_absent=True, **kw)
+    plain = generate_batch(session_store, ids, **kw)
+    return {
+        **{i.study.study_id: i.questions for i in inferred},
+        **{"plain/" + i.study.study_id: i.questions for i in plain},
+    }
 
 
 def test_absent_parent_finding_answers_no_for_a_never_mentioned_sub_finding(qa_onto):
@@ -45,6 +46,15 @@ def test_absent_parent_finding_answers_no_for_a_never_mentioned_sub_finding(qa_o
     studies.none_of(
         qa_onto["s50000003"], "D01_describe_finding", finding="loculated pleural effusion"
     )
+
+
+def test_by_default_only_negative_observations_answer_no(qa_onto):
+    # the seed's rule: a "no" needs a (default) negative observation of the finding itself
+    studies.none_of(
+        qa_onto["plain/s50000003"], "D02_has_finding", finding="loculated pleural effusion"
+    )
+    q = studies.find(qa_onto["plain/s50000003"], "D02_has_finding", finding="pleural effusion")
+    assert studies.texts(studies.mains(q)) == ["No, there is no pleural effusion."]
 
 
 def test_present_parent_finding_leaves_a_sub_finding_unasked(qa_onto):

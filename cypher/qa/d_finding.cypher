@@ -4,6 +4,7 @@
 // $device_categories: finding categories that mark a device
 // $acquisition_categories: categories of acquisition/technique observations (asked by B14, not as findings)
 // $artifact_entities: findings that are imaging artifacts (asked as findings even when technical)
+// $infer_absent: true to answer "no" for a never-mentioned finding whose broader findings (ontology) are all certainly negated; off by default, as the seed answers "no" only from (default) negative observations
 // Each study's observations are read once (with the ontology findings they link to and those
 // findings' ancestors), then filtered per asked-about finding.
 UNWIND $study_ids AS sid
@@ -43,7 +44,8 @@ RETURN sid AS study_id,
               acc + [m IN coalesce(x.modifiers, []) WHERE m STARTS WITH 'severity:' AND NOT substring(m, 9) IN acc
                      | substring(m, 9)]) AS severities,
        [x IN matched WHERE NOT coalesce(x.certainty, 'certain') IN ['certain', 'likely'] | x.obs_id] AS uncertain_ids,
-       CASE WHEN size(anc_obs) = 0 OR any(x IN anc_obs WHERE x.positiveness <> 'neg' OR coalesce(x.certainty, '') <> 'certain')
+       CASE WHEN NOT $infer_absent OR size(anc_obs) = 0
+                 OR any(x IN anc_obs WHERE x.positiveness <> 'neg' OR coalesce(x.certainty, '') <> 'certain')
             THEN [] ELSE [x IN anc_obs | x.obs_id] END AS negated_ancestor_ids,
        finding_is_device
          OR any(x IN direct WHERE any(c IN coalesce(x.categories, []) WHERE c IN $device_categories)) AS is_device,
