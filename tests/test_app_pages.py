@@ -163,6 +163,12 @@ def test_study_page_shows_report_tree_timeline_and_no_file_notice(demo: GraphSto
     assert len(boxes.value) >= 1
 
 
+def test_unknown_study_in_the_url_gets_a_message_not_a_traceback(demo: GraphStore) -> None:
+    at = page("studies", study_id="s99999999")
+    assert not at.exception
+    assert "There is no study 's99999999' in the graph." in texts(at.error)
+
+
 def test_cypher_console_refuses_a_write_with_a_clear_message(demo: GraphStore) -> None:
     at = page("cypher")
     at.text_area(key="cy_text").input("CREATE (:Intruder {name: 'x'}) RETURN 1")
@@ -251,6 +257,29 @@ def test_curation_propose_then_approve_changes_the_graph(demo: GraphStore) -> No
         read_only=True,
     )
     assert "pneumonia" in {r["p"] for r in rows}
+
+    # the re-mapped studies' QA is regenerated from the page
+    aspiration_study = demo.run(
+        "MATCH (s:Study)-[:HAS_OBSERVATION]->(:Observation)-[:HAS_ENTITY]->"
+        "(:Finding {name: 'aspiration'}) RETURN s.study_id AS s",
+        read_only=True,
+    )[0]["s"]
+    assert aspiration_study in texts(at.markdown)
+    before = demo.run(
+        "MATCH (:Study {study_id: $s})-[:HAS_QUESTION]->(q) RETURN collect(q.question_id) AS q",
+        {"s": aspiration_study},
+        read_only=True,
+    )[0]["q"]
+    at.button(key="regen_1").click()
+    at.run()
+    assert not at.exception
+    assert "questions regenerated" in texts(at.success)
+    after = demo.run(
+        "MATCH (:Study {study_id: $s})-[:HAS_QUESTION]->(q) RETURN collect(q.question_id) AS q",
+        {"s": aspiration_study},
+        read_only=True,
+    )[0]["q"]
+    assert after and set(after) != set(before)  # pneumonia questions now cover aspiration
 
 
 def test_comment_and_watch_show_on_the_start_page(demo: GraphStore) -> None:
