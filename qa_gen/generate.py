@@ -20,7 +20,7 @@ from cxrkg.cypher.store import GraphStore, open_store
 from cxrkg.qa_gen import families
 from cxrkg.qa_gen.answers import walk
 from cxrkg.qa_gen.grading import grade_question
-from cxrkg.qa_gen.sampling import SamplingWeights, read_weights, study_targets
+from cxrkg.qa_gen.sampling import SamplingWeights, Targets, read_weights, study_targets
 from cxrkg.qa_gen.study_data import StudyData, read_studies
 from cxrkg.qa_gen.templates import Wording
 
@@ -35,6 +35,7 @@ BATCH_SIZE = 200
 class StudyQA:
     study: StudyData
     questions: list[dict[str, Any]]
+    targets: Targets | None = None  # what was asked about, sampled extras included
 
 
 @dataclass
@@ -48,6 +49,8 @@ class QAReport:
     seconds: float = 0.0
     out_dir: Path | None = None
     written_to_graph: int = 0
+    sampled: int = 0  # sampled extra regions/findings drawn
+    sampled_answered: int = 0  # of them, those the graph could answer something about
 
     def summary(self) -> str:
         rate = self.questions / self.seconds if self.seconds else 0.0
@@ -64,6 +67,12 @@ class QAReport:
                 f"  skipped {len(self.missing):,} study ids not in the graph: "
                 + ", ".join(self.missing[:10])
                 + (" ..." if len(self.missing) > 10 else "")
+            )
+        if self.sampled:
+            lines.append(
+                f"  sampled extras: {self.sampled:,} regions/findings drawn,"
+                f" {self.sampled_answered:,} answerable (the rest have nothing in the graph"
+                " to answer from)"
             )
         lines.append(
             "  per type: " + ", ".join(f"{k} {v:,}" for k, v in sorted(self.by_type.items()))
@@ -184,7 +193,7 @@ def generate_batch(
     for sid in present:
         sd = studies[sid]
         prev = previous.get(sd.previous_study_id or "")
-        out.append(StudyQA(sd, study_questions(sd, rows[sid], seed, prev)))
+        out.append(StudyQA(sd, study_questions(sd, rows[sid], seed, prev), targets.get(sid)))
     return out
 
 
@@ -290,6 +299,16 @@ def generate_qa(
             judge(item, store)
         found.add(item.study.study_id)
         report.studies += 1
+        if item.targets is not None:
+            extras = set(item.targets.sampled_regions) | set(item.targets.sampled_findings)
+            asked = {
+                v
+                for q in item.questions
+                for k, v in q["variables"].items()
+                if k in ("region", "finding")
+            }
+            report.sampled += len(extras)
+            report.sampled_answered += len(extras & asked)
         for q in item.questions:
             report.questions += 1
             report.answers += len(walk(q["answers"]))

@@ -11,7 +11,7 @@ import pytest
 from cxrkg.ingest.load import load_scene_graphs
 from cxrkg.ontology import load_ontology
 from cxrkg.ontology.sync import sync_ontology
-from cxrkg.qa_gen.generate import generate_batch
+from cxrkg.qa_gen.generate import generate_batch, generate_qa
 
 # The hand-made studies live beside the per-type tests.
 _spec = importlib.util.spec_from_file_location(
@@ -73,3 +73,36 @@ def test_ontology_parents_of_mentioned_regions_and_findings_are_asked_about(qa_o
     ]
     q = studies.find(qa_onto["s50000001"], "D06_has_device", finding="support devices")
     assert studies.texts(studies.mains(q)) == ["Yes, there are support devices."]
+
+
+def test_a_sampled_mostly_positive_finding_gets_a_negative_question(store):
+    """Loculated effusions are only ever reported as present here, so they are sampled as
+    extras; in a study that certainly rules out any effusion, the sampled question is a "no"."""
+    import copy
+
+    from cxrkg.qa_gen.sampling import read_weights, study_targets
+
+    s1 = studies.study_s1()
+    loculated = copy.deepcopy(s1)
+    loculated.study_id, loculated.patient_id = "s50000009", "p10000009"
+    loculated.images = {}
+    for o in loculated.observations.values():
+        o.localization = {}
+    if loculated.indication and loculated.indication.answer_for_indication:
+        loculated.indication.answer_for_indication.localization = {}
+    loculated.observations["O01"].obs_entities = ["loculated pleural effusion"]
+    load_scene_graphs(store, [studies.study_s3(), loculated], progress=False)
+    sync_ontology(store, load_ontology())
+    weights = read_weights(store)
+    assert weights.findings["loculated pleural effusion"] > weights.findings["pneumothorax"]
+    mention = store.run_named("qa/mentions", {"study_ids": ["s50000003"]})[0]
+    seed = next(
+        n
+        for n in range(200)
+        if "loculated pleural effusion" in study_targets(mention, weights, n).sampled_findings
+    )
+    items = generate_batch(store, ["s50000003"], seed=seed, infer_absent=True)
+    q = studies.find(items[0].questions, "D02_has_finding", finding="loculated pleural effusion")
+    assert studies.texts(studies.mains(q)) == ["No, there is no loculated pleural effusion."]
+    report = generate_qa(store, ["s50000003"], seed=seed, infer_absent=True)
+    assert report.sampled_answered >= 1 and "sampled extras" in report.summary()
