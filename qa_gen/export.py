@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from cxrkg.ontology.values import EXTRACTION_CRITERIA, GRADES, at_least, option, quality_mappings
+from cxrkg.ontology.values import (
+    EXTRACTION_CRITERIA,
+    GRADES,
+    at_least,
+    grade_rank,
+    option,
+    quality_mappings,
+)
 from cxrkg.qa_gen.answers import walk
 
 if TYPE_CHECKING:
@@ -434,6 +441,27 @@ def export_subset(
     rows["image_metadata"] = im.to_dict("records")
     rows["patient_metadata"] = _patients(rows["study_metadata"])
     write_metadata(dest / "metadata", rows)
+    # Like QBA's A_frontal/metadata/Ap and App: the question-level tables of stricter grades.
+    for sub, floor in (("Ap", "A+"), ("App", "A++")):
+        if grade_rank(floor) > grade_rank(grade):
+            qids = {
+                r["question_id"] for r in rows["question_metadata"] if at_least(r["rating"], floor)
+            }
+            folder = dest / "metadata" / sub
+            folder.mkdir(parents=True, exist_ok=True)
+            for table in (
+                "question_metadata",
+                "question_image_metadata",
+                "answer_metadata",
+                "answer_image_metadata",
+            ):
+                write_table(
+                    folder,
+                    table,
+                    [r for r in rows[table] if r["question_id"] in qids],
+                    COLUMNS[table],
+                )
+            counts[sub] = len(qids)
     for extra in ("dataset_info.json",):
         if (src / "metadata" / extra).is_file():
             (dest / "metadata" / extra).write_text(

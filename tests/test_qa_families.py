@@ -819,6 +819,8 @@ def test_export_writes_the_qba_layout_and_metadata(loaded, tmp_path: Path):
     )
     info = json.loads((meta / "dataset_info.json").read_text())
     assert "pleural effusion" in info["entities_in_graph"]
+    assert "loculated pleural effusion" in info["findings"]  # value sets from the ontology
+    assert "TECHNICAL_ASSESSMENT" in info["categories"]
     assert "B01_describe_all" in info["question_types"]
     assert "FALLBACK_LOCALIZATION" in (tmp_path / "out" / "quality_mappings.csv").read_text()
 
@@ -837,6 +839,8 @@ def test_grade_a_frontal_export_drops_b_questions_and_lateral_images(loaded, tmp
     meta = pd.read_parquet(dest / "metadata" / "question_metadata.parquet")
     assert len(meta) == counts["questions"]
     assert set(meta["rating"]) <= {"A", "A+", "A++"}
+    app = pd.read_parquet(dest / "metadata" / "App" / "question_metadata.parquet")
+    assert set(app["rating"]) == {"A++"} and len(app) == counts["App"] <= len(meta)
     b = export_subset(tmp_path / "out", grade="B", frontal_only=True)
     assert b["questions"] > counts["questions"]
 
