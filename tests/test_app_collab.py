@@ -69,7 +69,6 @@ def studies_under(store: GraphStore, finding: str) -> set[str]:
         "explore/find_studies_by_finding",
         {
             "finding": finding,
-            "region": "",
             "positiveness": "",
             "patient_id": "",
             "split": "",

@@ -150,6 +150,24 @@ def test_studies_search_by_finding_includes_descendants(demo: GraphStore) -> Non
     assert "s50000002" not in opened  # only a small effusion there
 
 
+def test_studies_search_by_finding_in_a_region_keeps_only_that_side(demo: GraphStore) -> None:
+    at = page("studies")
+    at.selectbox(key="f_finding").select("lung opacity")
+    at.selectbox(key="f_region").select("left lung")
+    at.button[0].click()
+    at.run()
+    assert not at.exception
+    opened = set(at.selectbox(key="open_study").options)
+    assert STUDY in opened  # left basilar atelectasis, in the left lower lung zone
+    assert "s50000009" not in opened  # right lower lung zone consolidation only
+    at.selectbox(key="f_finding").select("")
+    at.selectbox(key="f_region").select("right lung")
+    at.button[0].click()
+    at.run()
+    opened = set(at.selectbox(key="open_study").options) - {STUDY}  # STUDY stays open
+    assert "s50000009" in opened and "s50000011" in opened  # right-sided findings, any kind
+
+
 def test_study_page_shows_report_tree_timeline_and_no_file_notice(demo: GraphStore) -> None:
     at = page("studies", study_id=STUDY)
     assert at.header[0].value == f"Study {STUDY}"

@@ -13,9 +13,13 @@ WHERE ($positiveness = '' OR o.positiveness = $positiveness)
   AND ($patient_id = '' OR s.patient_id = $patient_id)
   AND ($split = '' OR s.split = $split)
   AND ($grade = '' OR s.grade = $grade)
-WITH s, collect(DISTINCT o.name) AS matches
-RETURN s.study_id AS study_id, s.patient_id AS patient_id, s.split AS split, s.grade AS grade,
-       s.study_order AS study_order, matches
-ORDER BY patient_id, study_order, study_id
+WITH DISTINCT s
+ORDER BY s.patient_id, s.study_order, s.study_id
 SKIP $skip
 LIMIT $limit
+// the observations there, for this page's studies only
+MATCH (s)-[:HAS_OBSERVATION]->(o:Observation)-[:LOCATED_AT]->(:StudyRegion)-[:IS_A]->(:Anatomy)-[:PART_OF*0..8]->(:Anatomy {name: $region})
+WHERE $positiveness = '' OR o.positiveness = $positiveness
+RETURN s.study_id AS study_id, s.patient_id AS patient_id, s.split AS split, s.grade AS grade,
+       s.study_order AS study_order, collect(DISTINCT o.name) AS matches
+ORDER BY patient_id, study_order, study_id

@@ -54,13 +54,17 @@ common = {
     "limit": data.PAGE_SIZE,
 }
 pos = {"positive": "pos", "negative": "neg"}.get(positiveness, "")
-if finding:
+if finding and region:
     rows = data.named(
-        "explore/find_studies_by_finding",
+        "explore/find_studies_by_finding_in_region",
         finding=finding,
         region=region,
         positiveness=pos,
         **common,
+    )
+elif finding:
+    rows = data.named(
+        "explore/find_studies_by_finding", finding=finding, positiveness=pos, **common
     )
 elif region:
     rows = data.named("explore/find_studies_by_region", region=region, positiveness=pos, **common)
