@@ -243,6 +243,8 @@ def test_ontology_concept_page_shows_codes_and_graph_usage(demo: GraphStore) -> 
     assert "hydrothorax" in md and "SNOMEDCT" in md
     metrics = {m.label: int(m.value) for m in at.metric}
     assert metrics["Observations mapped"] > 0 and metrics["Studies"] > 0
+    tree = next(m.value for m in at.markdown if "**pleural effusion**" in m.value)
+    assert "  - loculated pleural effusion" in tree  # a child, indented under it
 
 
 def test_curation_propose_then_approve_changes_the_graph(demo: GraphStore) -> None:
@@ -317,3 +319,30 @@ def test_comment_and_watch_show_on_the_start_page(demo: GraphStore) -> None:
     assert "finding:pneumothorax" in texts(start.markdown)
     feed = start.dataframe[0].value
     assert "Tension signs belong here?" in set(feed["reason"])
+
+
+def test_reviewer_restores_the_version_before_a_change(demo: GraphStore, settings) -> None:
+    from cxrkg.app.collab import Collab
+    from cxrkg.ontology import load_ontology
+    from cxrkg.ontology.curation import Edit, history
+
+    collab = Collab()
+    p = collab.propose(
+        Edit("add_synonym", "finding", "pneumothorax", {"synonym": "collapsed lung air"}),
+        "curator",
+        "heard on the ward",
+    )
+    collab.approve(p.id, "reviewer", store=demo)
+    change = history()[-1]
+    assert "collapsed lung air" in load_ontology().findings["pneumothorax"].synonyms
+
+    at = page("proposals", acting_user="reviewer")
+    at.button(key=f"restore_{change.id}").click()
+    at.run()
+    assert not at.exception and not at.error, texts(at.error)
+    assert "collapsed lung air" not in load_ontology().findings["pneumothorax"].synonyms
+    synonyms = demo.run(
+        "MATCH (f:Finding {name: 'pneumothorax'}) RETURN f.synonyms AS s", read_only=True
+    )[0]["s"]
+    assert "collapsed lung air" not in synonyms  # the graph was re-synced
+    assert history()[-1].op == "restore" and history()[-1].user == "reviewer"

@@ -41,6 +41,31 @@ if st.session_state.get("onto_concept") not in hits:
 if not hits:
     st.info("No concept matches this search.")
     st.stop()
+
+
+def hierarchy_markdown(
+    roots: list[str], current: str, depth: int = 0, seen: set[str] | None = None
+) -> list[str]:
+    """The is-a (findings) or part-of (anatomy) tree as a nested list, the current concept bold."""
+    seen = set() if seen is None else seen
+    lines: list[str] = []
+    for n in sorted(roots):
+        if n in seen:  # a concept with two parents is listed under each, expanded once
+            lines.append("  " * depth + f"- {n} ↑")
+            continue
+        seen.add(n)
+        c = pool.get(n)
+        text = f"**{n}**" if n == current else n
+        if c is not None and c.deprecated:
+            text = f"~~{text}~~"
+        lines.append("  " * depth + f"- {text}")
+        lines += hierarchy_markdown(onto.children(n), current, depth + 1, seen)
+    return lines
+
+
+with st.expander(f"The whole {kind_label.lower()} hierarchy"):
+    roots = [n for n, c in pool.items() if not [p for p in c.parents if p in pool]]
+    st.markdown("\n".join(hierarchy_markdown(roots, st.session_state.get("onto_concept") or "")))
 name = st.selectbox("Concept", hits, key="onto_concept")
 concept = pool[name]
 
