@@ -30,6 +30,9 @@ def streamlit_command(port: int, host: str, headless: bool = True) -> list[str]:
         "false",
         "--theme.base",
         "light",
+        # the app is a tool, not a Streamlit project to deploy: no developer toolbar
+        "--client.toolbarMode",
+        "minimal",
     ]
 
 

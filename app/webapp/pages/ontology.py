@@ -100,7 +100,7 @@ with info:
         )
     if concept.codes:
         st.markdown("**codes:** " + ", ".join(f"{k}: `{v}`" for k, v in concept.codes.items()))
-    st.markdown("**parents:**")
+    st.markdown("**parents:**" + ("" if concept.parents else " — (a root)"))
     pcols = st.columns(max(1, min(4, len(concept.parents))))
     for i, parent in enumerate(concept.parents):
         pcols[i % len(pcols)].button(parent, key=f"par_{parent}", on_click=goto, args=(parent,))
@@ -121,15 +121,24 @@ with usage:
     )
     if rows:
         df = pd.DataFrame(rows)
+        ids = list(df["study_id"])
         df.insert(0, "open", [f"/studies?study={s}" for s in df.pop("study_id")])
-        st.dataframe(
+        picked = st.dataframe(
             df,
             hide_index=True,
             width="stretch",
+            on_select="rerun",
+            selection_mode="single-row",
+            key=f"usage_table_{kind}_{name}",
             column_config={
                 "open": st.column_config.LinkColumn("study", display_text=r"study=(.*)")
             },
         )
+        st.caption("Pick a row to open the study here; the link opens it in a new tab.")
+        if picked and picked.selection.rows:
+            st.switch_page(
+                "pages/studies.py", query_params={"study": ids[picked.selection.rows[0]]}
+            )
         data.pager(f"usage_{kind}", len(rows))
     watching = concept_key(kind, name) in collab.watched(user.name)
     if st.toggle("Watch this concept", value=watching, key=f"watch_{kind}_{name}") != watching:
