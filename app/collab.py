@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from cxrkg.config import Settings, get_settings
-from cxrkg.cypher.store import GraphStore
+from cxrkg.cypher.store import GraphStore, StoreError
 from cxrkg.ontology import curation
 from cxrkg.ontology.curation import CurationError, Edit
 
@@ -187,7 +187,13 @@ class Collab:
             p.change_id = record.id
             self._store_proposal(p)
         if store is not None:
-            p.affected_studies = remap(store)
+            try:
+                p.affected_studies = remap(store)
+            except StoreError as exc:
+                raise CollabError(
+                    f"proposal #{p.id} is approved and in the ontology, but the graph could not"
+                    f" be re-mapped ({exc}); run `cxrkg ontology sync` once the store is back"
+                ) from exc
             with self._locked():
                 self._store_proposal(p)
         return p

@@ -8,6 +8,7 @@ import streamlit as st
 
 from cxrkg.app.collab import Collab, CollabError, regenerate_qa, remap
 from cxrkg.app.webapp import data, widgets
+from cxrkg.cypher.store import StoreError
 from cxrkg.ontology import curation
 from cxrkg.ontology.curation import CurationError, Edit
 
@@ -86,10 +87,13 @@ for p in decided:
                     key=f"regen_{p.id}",
                     disabled=user.role == "viewer",
                 ):
-                    with st.spinner("Generating QA…"):
-                        n = regenerate_qa(data.store(), p.affected_studies)
-                    collab.mark_qa_regenerated(p.id)
-                    st.success(f"{n} questions regenerated.")
+                    try:
+                        with st.spinner("Generating QA…"):
+                            n = regenerate_qa(data.store(), p.affected_studies)
+                        collab.mark_qa_regenerated(p.id)
+                        st.success(f"{n} questions regenerated.")
+                    except StoreError as exc:
+                        st.error(f"QA generation failed: {exc}")
             elif p.qa_regenerated:
                 st.caption("QA regenerated for these studies.")
         widgets.comment_thread(f"proposal:{p.id}", key=f"proposal_{p.id}")
@@ -112,5 +116,5 @@ for r in reversed(records):
                     studies = remap(data.store())
                 st.success(f"Restored; {len(studies)} studies re-mapped.")
                 st.rerun()
-            except CurationError as exc:
+            except (CurationError, StoreError) as exc:
                 st.error(str(exc))
