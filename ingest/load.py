@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tqdm import tqdm
+
 from cxrkg.cypher.queries import load_query
 from cxrkg.cypher.store import GraphStore, StoreError, StoreUnavailable
 from cxrkg.ingest.graph_rows import merge_rows, study_rows
 from cxrkg.ingest.model import IngestError, Rejected, SceneGraph
-from tqdm import tqdm
 
 __all__ = ["IngestError", "IngestReport", "load_scene_graphs", "ingest_qba", "ingest_imagenome"]
 
@@ -99,11 +100,14 @@ def load_scene_graphs(
         if pending is not None and not ids.isdisjoint(seen):
             pending.result()
         seen.update(ids)
-        todo, hashes = _prepare(store, batch, report, strict)
+        prepared = _prepare(batch, report, strict)
         if pending is not None:
             pending.result()
 
         def work() -> None:
+            # The unchanged-check reads the graph, so it runs here: a read from the main
+            # thread would wait on the graph lock held by the write in flight.
+            todo, hashes = _skip_unchanged(store, prepared, report)
             _commit(store, todo, hashes, report, patients, strict)
             bar.update(len(batch))
 
@@ -157,26 +161,36 @@ def _limited(
 Todo = list[tuple[SceneGraph, dict[str, list[dict[str, Any]]]]]
 
 
-def _prepare(
-    store: GraphStore, batch: list[SceneGraph], report: IngestReport, strict: bool
-) -> tuple[Todo, dict[str, str]]:
-    """Skip the unchanged studies of a batch and build the rows of the others."""
+def _prepare(batch: list[SceneGraph], report: IngestReport, strict: bool) -> Todo:
+    """The rows of each study of a batch (no store access: runs beside the writer)."""
     # A study id seen twice in one batch: the later one wins, as a re-ingest would.
     unique = list({sg.study_id: sg for sg in batch}.values())
-    hashes = {
-        r["study_id"]: r["content_hash"]
-        for r in store.run_named("load/study_hashes", {"study_ids": [sg.study_id for sg in unique]})
-    }
     todo: Todo = []
     for sg in unique:
-        if hashes.get(sg.study_id) == sg.content_hash():
-            report.unchanged.append(sg.study_id)
-            continue
         try:
             todo.append((sg, study_rows(sg)))
         except (ValueError, TypeError) as exc:  # a value no graph property can hold
             _reject(report, sg, f"cannot be written: {exc}", strict)
-    return todo, hashes
+    return todo
+
+
+def _skip_unchanged(
+    store: GraphStore, todo: Todo, report: IngestReport
+) -> tuple[Todo, dict[str, str]]:
+    """Drop the studies whose content hash is already in the graph."""
+    hashes = {
+        r["study_id"]: r["content_hash"]
+        for r in store.run_named(
+            "load/study_hashes", {"study_ids": [sg.study_id for sg, _ in todo]}
+        )
+    }
+    changed: Todo = []
+    for sg, rows in todo:
+        if hashes.get(sg.study_id) == sg.content_hash():
+            report.unchanged.append(sg.study_id)
+        else:
+            changed.append((sg, rows))
+    return changed, hashes
 
 
 def _commit(
