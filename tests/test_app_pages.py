@@ -179,6 +179,15 @@ def test_study_page_shows_report_tree_timeline_and_no_file_notice(demo: GraphSto
     assert "No image file for 50000001-02-lateral" in texts(at.info)
     boxes = at.multiselect(key=f"boxes_{STUDY}_50000001-01-pa_False")
     assert len(boxes.value) >= 1
+    # the graph's node inspector: picking the study node shows its properties
+    assert f"Study: {STUDY}" in at.selectbox(key=f"graph_{STUDY}_node").options
+    study_node = demo.run("MATCH (s:Study {study_id: $s}) RETURN s", {"s": STUDY}, read_only=True)[
+        0
+    ]["s"]
+    at.session_state[f"graph_{STUDY}_node"] = f"n{study_node.id}"
+    at.run()
+    shown = at.json[0].value
+    assert f'"study_id": "{STUDY}"' in shown and '"label": "Study"' in shown
 
 
 def test_unknown_study_in_the_url_gets_a_message_not_a_traceback(demo: GraphStore) -> None:
