@@ -19,6 +19,29 @@ st.caption(
     "Saved queries live in `cypher/explore/` and run with `cxrkg query NAME -p k=v` too."
 )
 
+NUMERIC = ("limit", "skip", "min", "max", "top", "n")
+
+
+def parse_param(name: str, raw: str) -> object:
+    """A parameter from its text box: JSON lists and maps as such, numbers where the name says
+    a number is meant (limit, skip...), text otherwise, so a numeric id stays a string."""
+    text = raw.strip()
+    if text[:1] in ("[", "{"):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            return raw
+    if name in NUMERIC or name.startswith(("min_", "max_")):
+        try:
+            return int(text)
+        except ValueError:
+            try:
+                return float(text)
+            except ValueError:
+                return raw
+    return raw
+
+
 saved = {q.name: q for q in list_queries("explore")}
 choice = st.selectbox(
     "Saved query",
@@ -45,13 +68,7 @@ if choice in saved:
             )
             if doc:
                 cols[i % len(cols)].caption(doc)
-            # Numbers where a number is meant (limit, skip); JSON lists/maps allowed too.
-            try:
-                params[name] = (
-                    json.loads(raw) if raw.strip() and raw.strip()[0] in "[{0123456789-" else raw
-                )
-            except json.JSONDecodeError:
-                params[name] = raw
+            params[name] = parse_param(name, raw)
 
 text = st.text_area(
     "Query",
