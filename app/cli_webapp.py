@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from typing import Annotated
 
@@ -47,10 +46,7 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
     ) -> None:
         """Start the Streamlit app: studies, QA, Cypher console, ontology curation."""
         cmd = streamlit_command(port, host, headless=not open_browser)
-        typer.echo(f"cxrkg app on http://{host}:{port} (Ctrl-C stops it)")
-        try:
-            # Same environment: the app reads the same CXRKG_* settings as this command.
-            code = subprocess.call(cmd, env=os.environ.copy())
-        except KeyboardInterrupt:
-            code = 0
-        raise typer.Exit(code)
+        typer.echo(f"cxrkg app on http://{host}:{port} (Ctrl-C stops it)", err=True)
+        # Become the Streamlit server (same environment, same pid): a signal meant for
+        # `cxrkg app` then reaches the server itself, and no orphan is left behind.
+        os.execve(cmd[0], cmd, os.environ.copy())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -82,11 +83,13 @@ def app_url(
             time.sleep(0.3)
         yield url
     finally:
-        proc.terminate()
+        # the whole process group: `cxrkg app` and anything Streamlit started
+        os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
         if old is None:
             os.environ.pop("CXRKG_ONTOLOGY_PATH", None)
         else:
