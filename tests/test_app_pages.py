@@ -169,7 +169,7 @@ def test_studies_search_by_finding_in_a_region_keeps_only_that_side(demo: GraphS
 
 
 def test_study_page_shows_report_tree_timeline_and_no_file_notice(demo: GraphStore) -> None:
-    at = page("studies", study_id=STUDY)
+    at = page("studies", open_study=STUDY)
     assert at.header[0].value == f"Study {STUDY}"
     md = texts(at.markdown)
     assert "There is a moderate left pleural effusion" in md
@@ -191,7 +191,7 @@ def test_study_page_shows_report_tree_timeline_and_no_file_notice(demo: GraphSto
 
 
 def test_unknown_study_in_the_url_gets_a_message_not_a_traceback(demo: GraphStore) -> None:
-    at = page("studies", study_id="s99999999")
+    at = page("studies", open_study="s99999999")
     assert not at.exception
     assert "There is no study 's99999999' in the graph." in texts(at.error)
 

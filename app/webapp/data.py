@@ -119,6 +119,15 @@ def user_sidebar() -> User:
     return user
 
 
+def new_pick(key: str, event: Any) -> int | None:
+    """The row just picked in a selectable dataframe, once: a selection persists across
+    reruns, and replaying it would override what the user chose since."""
+    rows = list(event.selection.rows) if event is not None and hasattr(event, "selection") else []
+    last = st.session_state.get(f"_{key}_last_pick")
+    st.session_state[f"_{key}_last_pick"] = rows
+    return rows[0] if rows and rows != last else None
+
+
 def skip(key: str, page_size: int = PAGE_SIZE) -> int:
     """Pager state for a paginated query: `skip` for the current page."""
     return int(st.session_state.get(f"{key}_page", 0)) * page_size

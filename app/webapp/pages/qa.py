@@ -192,9 +192,9 @@ with listing:
     )
 
     ids = [r["question_id"] for r in rows]
-    selected = picked.selection.rows if picked and hasattr(picked, "selection") else []
-    if selected:
-        st.session_state["qa_question"] = ids[selected[0]]
+    clicked = data.new_pick("qa_table", picked)
+    if clicked is not None:
+        st.session_state["qa_question"] = ids[clicked]
     if st.session_state.get("qa_question") not in ids:
         st.session_state["qa_question"] = ids[0]
     texts = {r["question_id"]: f"{r['study_id']} · {r['question']}" for r in rows}

@@ -86,25 +86,26 @@ else:
         key="study_table",
     )
     data.pager("studies", len(rows))
-    selected = picked.selection.rows if picked and hasattr(picked, "selection") else []
-    if selected:
-        st.session_state["study_id"] = rows[selected[0]]["study_id"]
+    clicked = data.new_pick("study_table", picked)
+    if clicked is not None:
+        st.session_state["open_study"] = rows[clicked]["study_id"]
 
 # The study to show: a table click, the picker, or ?study= in the URL (links from other pages).
 url_study = st.query_params.get("study")
 if url_study and st.session_state.get("_url_study") != url_study:
     st.session_state["_url_study"] = url_study
-    st.session_state["study_id"] = url_study
+    st.session_state["open_study"] = url_study
 options = [r["study_id"] for r in rows]
-current = st.session_state.get("study_id") or (options[0] if options else "")
+current = st.session_state.get("open_study") or (options[0] if options else "")
 if current and current not in options:
     options = [current, *options]
 if not options:
     st.stop()
-study_id = st.selectbox("Open study", options, index=options.index(current), key="open_study")
-st.session_state["study_id"] = study_id
+st.session_state["open_study"] = current
+study_id = st.selectbox("Open study", options, key="open_study")
 if st.query_params.get("study") != study_id:
     st.query_params["study"] = study_id
+    st.session_state["_url_study"] = study_id
 
 sg = data.scene_graph(study_id)
 if sg is None:
