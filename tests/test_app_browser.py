@@ -147,6 +147,9 @@ def test_study_page_shows_the_image_with_boxes_and_the_graph(browser_page, app_u
     page.goto(f"{app_url}/studies?study={STUDY}")
     page.get_by_role("heading", name=f"Study {STUDY}").wait_for()
     settle(page)
+    # a page URL opened directly still runs through the app's navigation (titled pages)
+    nav = page.locator("[data-testid='stSidebarNav']").inner_text()
+    assert "Proposals" in nav and "main" not in nav.split()
     image = page.locator("[data-testid='stImage'] img").first
     image.wait_for()
     assert page.evaluate("(img) => img.complete && img.naturalWidth > 0", image.element_handle())
@@ -168,6 +171,14 @@ def test_study_page_shows_the_image_with_boxes_and_the_graph(browser_page, app_u
         " let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }"
     )
     assert drawn > 1000
+    # clicking the study node: the component's panel and the page both show its properties
+    frame_el.element_handle().content_frame().evaluate(
+        "() => { const cy = document.getElementById('cy')._cyreg.cy;"
+        " const n = cy.nodes(\"[label = 'Study']\")[0]; n.select(); n.emit('tap'); }"
+    )
+    frame.locator("#infopanelProps").get_by_text("study_id").wait_for()
+    assert STUDY in frame.locator("#infopanelProps").inner_text()
+    page.locator("[data-testid='stJson']").get_by_text("content_hash").first.wait_for()
     frame_el.scroll_into_view_if_needed()
     shot(page, "study_graph")
 

@@ -7,23 +7,25 @@ from pathlib import Path
 import streamlit as st
 
 HERE = Path(__file__).parent
-PAGES = HERE / "pages"
+# Not "pages/": Streamlit would also serve a folder of that name by itself, without this
+# script (no navigation, no page config) when a page URL is the first one opened.
+VIEWS = HERE / "views"
 
-st.set_page_config(page_title="cxrkg", page_icon="🩻", layout="wide")
+st.set_page_config(page_title="cxrkg", page_icon=":material/radiology:", layout="wide")
 
 navigation = st.navigation(
     {
         "Browse": [
             st.Page(
-                PAGES / "overview.py", title="Overview", icon=":material/bar_chart:", default=True
+                VIEWS / "overview.py", title="Overview", icon=":material/bar_chart:", default=True
             ),
-            st.Page(PAGES / "studies.py", title="Studies", icon=":material/radiology:"),
-            st.Page(PAGES / "qa.py", title="QA", icon=":material/quiz:"),
+            st.Page(VIEWS / "studies.py", title="Studies", icon=":material/radiology:"),
+            st.Page(VIEWS / "qa.py", title="QA", icon=":material/quiz:"),
         ],
-        "Explore": [st.Page(PAGES / "cypher.py", title="Cypher", icon=":material/terminal:")],
+        "Explore": [st.Page(VIEWS / "cypher.py", title="Cypher", icon=":material/terminal:")],
         "Curate": [
-            st.Page(PAGES / "ontology.py", title="Ontology", icon=":material/account_tree:"),
-            st.Page(PAGES / "proposals.py", title="Proposals", icon=":material/how_to_vote:"),
+            st.Page(VIEWS / "ontology.py", title="Ontology", icon=":material/account_tree:"),
+            st.Page(VIEWS / "proposals.py", title="Proposals", icon=":material/how_to_vote:"),
         ],
     }
 )

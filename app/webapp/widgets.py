@@ -199,14 +199,20 @@ def graph_view(elems: dict[str, list[dict]], key: str, height: int = 560) -> Non
         events=[Event("node_clicked", "tap", "node")],
     )
     by_id = {n["data"]["id"]: n["data"] for n in elems["nodes"]}
-    picked_id = None
-    if isinstance(clicked, dict) and clicked.get("action") == "node_clicked":
-        picked_id = (clicked.get("data") or {}).get("target_id")
     names = {i: f"{d['label']}: {d['caption']}" for i, d in by_id.items()}
+    # A click in the graph comes back once per click (its timestamp tells them apart) and
+    # moves the inspector below to that node; the inspector can also be used on its own.
+    if isinstance(clicked, dict) and clicked.get("action") == "node_clicked":
+        stamp = clicked.get("timestamp")
+        target = (clicked.get("data") or {}).get("target_id")
+        if st.session_state.get(f"{key}_click") != stamp and target in names:
+            st.session_state[f"{key}_click"] = stamp
+            st.session_state[f"{key}_node"] = target
+    if st.session_state.get(f"{key}_node") not in names:
+        st.session_state[f"{key}_node"] = None
     choice = st.selectbox(
         "Node properties",
         list(names),
-        index=list(names).index(picked_id) if picked_id in names else None,
         format_func=names.get,
         placeholder="pick a node (or click one above)",
         key=f"{key}_node",

@@ -137,7 +137,7 @@ with usage:
         st.caption("Pick a row to open the study here; the link opens it in a new tab.")
         if picked and picked.selection.rows:
             st.switch_page(
-                "pages/studies.py", query_params={"study": ids[picked.selection.rows[0]]}
+                "views/studies.py", query_params={"study": ids[picked.selection.rows[0]]}
             )
         data.pager(f"usage_{kind}", len(rows))
     watching = concept_key(kind, name) in collab.watched(user.name)
@@ -228,7 +228,7 @@ with tab_edit:
         st.markdown("**Pending proposals on this concept:**")
         for p in pending:
             st.page_link(
-                "pages/proposals.py",
+                "views/proposals.py",
                 label=f"#{p.id} {p.summary} (by {p.author})",
                 query_params={"proposal": str(p.id)},
             )

@@ -120,7 +120,7 @@ def render_question(q: dict[str, Any]) -> None:
         f"{q['question_type']} · strategy {q['strategy']} · grade {q['rating']} · study {q['study_id']}"
     )
     st.page_link(
-        "pages/studies.py",
+        "views/studies.py",
         label=f"Open study {q['study_id']}",
         query_params={"study": q["study_id"]},
     )

@@ -192,7 +192,7 @@ with tab_time:
                 st.caption("positive: " + (", ".join(step.positive) or "none"))
             if step.study_id != sg.study_id:
                 st.page_link(
-                    "pages/studies.py",
+                    "views/studies.py",
                     label=f"Open {step.study_id}",
                     query_params={"study": step.study_id},
                 )
