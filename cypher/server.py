@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import redis
-from cxrkg.config import Settings
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+
+from cxrkg.config import Settings
 
 
 class ServerError(RuntimeError):

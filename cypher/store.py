@@ -252,9 +252,10 @@ class FalkorDBStore(GraphStore):
         super().__init__(settings)
         import falkordb
         import redis
-        from cxrkg.cypher.server import EmbeddedFalkorDB
         from redis.backoff import NoBackoff
         from redis.retry import Retry
+
+        from cxrkg.cypher.server import EmbeddedFalkorDB
 
         self._redis = redis
         self.server = EmbeddedFalkorDB(settings)
