@@ -5,12 +5,13 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from rich.console import Console
+from rich.table import Table
+
 from cxrkg.cypher.queries import load_query
 from cxrkg.cypher.store import GraphStore
 from cxrkg.ingest.graph_stats import graph_stats
 from cxrkg.ingest.load import IngestReport, ingest_qba
-from rich.console import Console
-from rich.table import Table
 
 # The three example queries the demo runs, with the parameters it gives them.
 EXAMPLES: tuple[tuple[str, dict[str, object]], ...] = (

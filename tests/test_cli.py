@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import free_port
+
 from cxrkg.app.demo import demo_dir
 from cxrkg.config import Settings
 from cxrkg.cypher.server import EmbeddedFalkorDB

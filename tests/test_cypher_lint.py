@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from cxrkg.cypher.queries import list_queries, parse_query, queries_root, statements
 
 LINT_DIR = queries_root() / "lint"

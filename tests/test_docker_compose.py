@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
+
 from cxrkg.config import Settings
 
 REPO = Path(__file__).resolve().parent.parent

@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
 from cxrkg.app.demo import demo_dir
 from cxrkg.ingest.graph_read import read_scene_graph
 from cxrkg.ingest.graph_stats import graph_stats

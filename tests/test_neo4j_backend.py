@@ -18,6 +18,7 @@ from typing import Any
 
 import neo4j
 import pytest
+
 from cxrkg.config import reset_settings
 from cxrkg.cypher.queries import queries_root, statements
 from cxrkg.cypher.store import (

@@ -1,6 +1,7 @@
 """The graph store against a real embedded FalkorDB."""
 
 import pytest
+
 from cxrkg.cypher.store import ReadOnlyViolation
 
 

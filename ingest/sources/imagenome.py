@@ -16,8 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from cxrkg.ingest.model import IngestError, Rejected, SceneGraph, validation_rejection
 from pydantic import ValidationError
+
+from cxrkg.ingest.model import IngestError, Rejected, SceneGraph, validation_rejection
 
 SUFFIX = "_SceneGraph.json"
 _STUDY_ID = re.compile(rb'"study_id"\s*:\s*"?(\d+)')

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from cxrkg.ingest.model import (
     IngestError,
     Rejected,
@@ -18,7 +20,6 @@ from cxrkg.ingest.model import (
     StudyMetadata,
     validation_rejection,
 )
-from pydantic import ValidationError
 
 SCENE_SUFFIX = ".scene_graph.json"
 META_SUFFIX = ".metadata.json"
