@@ -46,3 +46,28 @@ def test_ingest_iu_and_padchest_with_limit(store) -> None:  # noqa: ANN001
     res = runner.invoke(app, ["ingest", "padchest", "--limit", "20"])
     assert res.exit_code == 0, res.output
     assert "20 studies loaded" in res.output
+
+
+def test_eval_boxes_from_the_command_line(store, tmp_path: Path) -> None:  # noqa: ANN001
+    from cxrkg.ingest.extract.build import RegionBox
+    from cxrkg.ingest.extract.pipeline import ReportInput, ReportPipeline
+    from cxrkg.ingest.load import load_scene_graphs
+    from cxrkg.ingest.model import Image
+
+    sg = ReportPipeline().build(
+        ReportInput(
+            file="x",
+            study_id="b1",
+            patient_id="p1",
+            text="FINDINGS: Moderate cardiomegaly.",
+            images={"b1.png": Image(image_id="b1.png", view_position="PA")},
+            region_boxes={"b1.png": {"cardiac silhouette": RegionBox([(30.0, 40.0, 80.0, 90.0)])}},
+        )
+    )
+    load_scene_graphs(store, [sg], progress=False)
+    ref = tmp_path / "boxes.csv"
+    ref.write_text("Image Index,Finding Label,Bbox [x,y,w,h]\nb1.png,Cardiomegaly,0,0,20,20\n")
+    res = runner.invoke(app, ["eval", "boxes", "--reference", str(ref), "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    assert out["pairs"] == 1 and out["micro"] == {"IoU": 0.0, "IoP": 0.0, "IoT": 0.0}
