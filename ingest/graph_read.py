@@ -186,15 +186,17 @@ def read_scene_graph(store: GraphStore, study_id: str) -> SceneGraph:
             {
                 "parent_observation_id": c["parent"],
                 "child_observation_id": c["child"],
-                "child_type": c["child_type"],
-                "order": c["order"],
+                "child_type": c["props"].get("child_type"),
+                "order": c["props"].get("order"),
             }
+            | _extra(c["props"])
             for c in row["children"]
         ]
     )
     data["obs_sent_relations"] = ordered(
         [
-            {"observation_id": c["obs"], "sentence_id": c["sent"], "order": c["order"]}
+            {"observation_id": c["obs"], "sentence_id": c["sent"], "order": c["props"].get("order")}
+            | _extra(c["props"])
             for c in row["obs_sent"]
         ]
     )
@@ -218,9 +220,10 @@ def read_scene_graph(store: GraphStore, study_id: str) -> SceneGraph:
             {
                 "region": c["to"],
                 "related_region": c["from"],
-                "relation_type": c["relation_type"] or _REGION_REL_NAMES[c["type"]],
-                "order": c["order"],
+                "relation_type": c["props"].get("relation_type") or _REGION_REL_NAMES[c["type"]],
+                "order": c["props"].get("order"),
             }
+            | _extra(c["props"])
             for c in row["region_rels"]
         ]
     )

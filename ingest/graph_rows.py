@@ -275,13 +275,18 @@ def study_rows(sg: SceneGraph) -> dict[str, list[dict[str, Any]]]:
             {
                 "parent": f"{sid}/{rel.parent_observation_id}",
                 "child": f"{sid}/{rel.child_observation_id}",
-                "child_type": rel.child_type,
-                "order": i,
+                "props": _clean(
+                    {"child_type": rel.child_type, "order": i, "extra_json": _extra(rel)}
+                ),
             }
         )
     for i, rel in enumerate(sg.obs_sent_relations):
         rows["obs_sent"].append(
-            {"obs": f"{sid}/{rel.observation_id}", "sent": f"{sid}/{rel.sentence_id}", "order": i}
+            {
+                "obs": f"{sid}/{rel.observation_id}",
+                "sent": f"{sid}/{rel.sentence_id}",
+                "props": _clean({"order": i, "extra_json": _extra(rel)}),
+            }
         )
     for i, rel in enumerate(sg.located_at_relations):
         rows["located_at"].append(
@@ -299,12 +304,17 @@ def study_rows(sg: SceneGraph) -> dict[str, list[dict[str, Any]]]:
             }
         )
     for i, rel in enumerate(sg.region_region_relations):
-        row = {"from": f"{sid}/{rel.related_region}", "to": f"{sid}/{rel.region}", "order": i}
         kind = REGION_REL_TYPES.get(rel.relation_type)
-        if kind:
-            rows[kind].append(row)
-        else:
-            rows["other_region_rels"].append({**row, "relation_type": rel.relation_type})
+        props = {"order": i, "extra_json": _extra(rel)}
+        if not kind:
+            props["relation_type"] = rel.relation_type
+        rows[kind or "other_region_rels"].append(
+            {
+                "from": f"{sid}/{rel.related_region}",
+                "to": f"{sid}/{rel.region}",
+                "props": _clean(props),
+            }
+        )
     return rows
 
 

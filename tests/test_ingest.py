@@ -68,12 +68,21 @@ def test_unknown_fields_are_kept_through_the_graph(store):
     data["site_note"] = {"scanner": "X1", "dose": [1, 2]}
     data["observations"]["O01"]["reader_flag"] = "second read"
     data["sentences"]["S01"]["tokens"] = 7
+    data["obs_relations"][0]["confidence"] = 0.9
+    data["obs_sent_relations"][0]["span"] = [0, 12]
+    data["region_region_relations"][0]["source"] = "atlas"
+    data["located_at_relations"][0]["hedged"] = True
     richer = SceneGraph.model_validate(data)
     load_scene_graphs(store, [richer], progress=False)
     back = read_scene_graph(store, sg.study_id)
     assert back.extras()["site_note"] == {"scanner": "X1", "dose": [1, 2]}
     assert back.observations["O01"].extras() == {"reader_flag": "second read"}
     assert back.sentences["S01"].extras() == {"tokens": 7}
+    assert back.obs_relations[0].extras() == {"confidence": 0.9}
+    assert back.obs_sent_relations[0].extras() == {"span": [0, 12]}
+    assert back.region_region_relations[0].extras() == {"source": "atlas"}
+    assert back.located_at_relations[0].extras() == {"hedged": True}
+    assert back.model_dump() == richer.model_dump()
 
 
 def test_loading_the_same_files_twice_leaves_the_same_graph(store, tmp_path):

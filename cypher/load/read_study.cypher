@@ -30,12 +30,12 @@ CALL {
 CALL {
   WITH s
   MATCH (s)-[:HAS_OBSERVATION]->(a:Observation)-[c:HAS_CHILD]->(b:Observation)
-  RETURN collect({parent: a.obs_id, child: b.obs_id, child_type: c.child_type, order: c.order}) AS children
+  RETURN collect({parent: a.obs_id, child: b.obs_id, props: properties(c)}) AS children
 }
 CALL {
   WITH s
   MATCH (s)-[:HAS_OBSERVATION]->(o:Observation)-[f:FROM_SENTENCE]->(n:Sentence)
-  RETURN collect({obs: o.obs_id, sent: n.sent_id, order: f.order}) AS obs_sent
+  RETURN collect({obs: o.obs_id, sent: n.sent_id, props: properties(f)}) AS obs_sent
 }
 CALL {
   WITH s
@@ -46,7 +46,7 @@ CALL {
   WITH s
   MATCH (s)-[:HAS_REGION]->(a:StudyRegion)-[rr]->(b:StudyRegion)
   WHERE type(rr) IN ['SUB_REGION_OF', 'LEFT_OF', 'RIGHT_OF', 'REGION_RELATION']
-  RETURN collect({from: a.region, to: b.region, type: type(rr), relation_type: rr.relation_type, order: rr.order}) AS region_rels
+  RETURN collect({from: a.region, to: b.region, type: type(rr), props: properties(rr)}) AS region_rels
 }
 CALL {
   WITH s

@@ -6,13 +6,13 @@
 // $observations: rows {study_id, props} (report observations)
 // $indications: rows {study_id, props, answer} (answer: the OIND observation's props or null)
 // $regions: rows {study_id, props}
-// $children: rows {parent, child, child_type} (observation keys)
-// $obs_sent: rows {obs, sent} (keys)
+// $children: rows {parent, child, props} (observation keys; props: child_type, order, extra_json)
+// $obs_sent: rows {obs, sent, props} (keys)
 // $located_at: rows {obs, region, props}
-// $sub_region_of: rows {from, to} (region keys)
-// $left_of: rows {from, to}
-// $right_of: rows {from, to}
-// $other_region_rels: rows {from, to, relation_type}
+// $sub_region_of: rows {from, to, props} (region keys)
+// $left_of: rows {from, to, props}
+// $right_of: rows {from, to, props}
+// $other_region_rels: rows {from, to, props} (props.relation_type)
 // $obs_loc: rows {key, image_id, props}
 // $region_loc: rows {key, image_id, props}
 // $ind_sent: rows {study_id, sent}
@@ -73,12 +73,14 @@ WITH count(*) AS _
 UNWIND $children AS row
 MATCH (a:Observation {key: row.parent})
 MATCH (b:Observation {key: row.child})
-CREATE (a)-[:HAS_CHILD {child_type: row.child_type, order: row.order}]->(b)
+CREATE (a)-[e:HAS_CHILD]->(b)
+SET e = row.props
 WITH count(*) AS _
 UNWIND $obs_sent AS row
 MATCH (o:Observation {key: row.obs})
 MATCH (n:Sentence {key: row.sent})
-CREATE (o)-[:FROM_SENTENCE {order: row.order}]->(n)
+CREATE (o)-[e:FROM_SENTENCE]->(n)
+SET e = row.props
 WITH count(*) AS _
 UNWIND $located_at AS row
 MATCH (o:Observation {key: row.obs})
@@ -89,22 +91,26 @@ WITH count(*) AS _
 UNWIND $sub_region_of AS row
 MATCH (a:StudyRegion {key: row.from})
 MATCH (b:StudyRegion {key: row.to})
-CREATE (a)-[:SUB_REGION_OF {order: row.order}]->(b)
+CREATE (a)-[e:SUB_REGION_OF]->(b)
+SET e = row.props
 WITH count(*) AS _
 UNWIND $left_of AS row
 MATCH (a:StudyRegion {key: row.from})
 MATCH (b:StudyRegion {key: row.to})
-CREATE (a)-[:LEFT_OF {order: row.order}]->(b)
+CREATE (a)-[e:LEFT_OF]->(b)
+SET e = row.props
 WITH count(*) AS _
 UNWIND $right_of AS row
 MATCH (a:StudyRegion {key: row.from})
 MATCH (b:StudyRegion {key: row.to})
-CREATE (a)-[:RIGHT_OF {order: row.order}]->(b)
+CREATE (a)-[e:RIGHT_OF]->(b)
+SET e = row.props
 WITH count(*) AS _
 UNWIND $other_region_rels AS row
 MATCH (a:StudyRegion {key: row.from})
 MATCH (b:StudyRegion {key: row.to})
-CREATE (a)-[:REGION_RELATION {relation_type: row.relation_type, order: row.order}]->(b)
+CREATE (a)-[e:REGION_RELATION]->(b)
+SET e = row.props
 WITH count(*) AS _
 UNWIND $obs_loc AS row
 MATCH (o:Observation {key: row.key})
