@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from importlib import resources
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from cxrkg.cypher.queries import load_query
@@ -52,6 +54,8 @@ def run_demo(store: GraphStore, console: Console) -> None:
     console.print(report.summary())
     if ontology:  # link the freshly loaded studies too
         sync_ontology_if_present(store)
+    qa = generate_demo_qa(store, store.settings.home / "demo-qa")
+    console.print(qa.summary())
     console.print(counts_table(graph_stats(store)))
     for name, params in EXAMPLES:
         query = load_query(name)
@@ -71,4 +75,45 @@ def run_demo(store: GraphStore, console: Console) -> None:
         for row in rows:
             table.add_row(*(str(v) for v in row.values()))
         console.print(table)
+    show_example_question(store.settings.home / "demo-qa", console)
     console.print("\nNext: `cxrkg query --list`, `cxrkg stats`, `cxrkg app`.")
+
+
+def generate_demo_qa(store: GraphStore, out_dir: Path):  # noqa: ANN201 - a qa_gen QAReport
+    """Graded QA for the demo studies, exported in the QBA layout and stored in the graph."""
+    from cxrkg.qa_gen.generate import generate_qa
+
+    ids = [
+        r["id"]
+        for r in store.run(
+            "MATCH (s:Study) WHERE s.study_id STARTS WITH 's5000' "
+            "RETURN s.study_id AS id ORDER BY id",
+            read_only=True,
+        )
+    ]
+    return generate_qa(store, ids, out_dir, seed=0, write_graph=True)
+
+
+def show_example_question(out_dir: Path, console: Console, study: str = "s50000008") -> None:
+    """Print one generated question of the demo with its answer tree."""
+    files = sorted(out_dir.glob(f"qa/*/*/{study}.qa.json"))
+    if not files:
+        return
+    questions = json.loads(files[0].read_text(encoding="utf-8"))["questions"]
+    q = next((q for q in questions if q["question_type"].startswith("D02")), questions[0])
+    console.print(
+        f"\n[bold]example question[/bold] ({q['question_type']}, "
+        f"grade {q.get('question_quality', {}).get('rating', '?')}): {q['question']}"
+    )
+
+    def show(answers: list[dict], depth: int) -> None:
+        for a in answers:
+            boxes = sum(len(loc.get("bboxes", [])) for loc in a.get("localization", {}).values())
+            console.print(
+                f"{'  ' * depth}- {escape('[' + a['answer_type'] + ']')} {escape(a['text'])}"
+                f" [dim]({boxes} boxes)[/dim]"
+            )
+            show(a.get("sub_answers", []), depth + 1)
+
+    show(q["answers"], 1)
+    console.print(f"[dim]all QA files: {out_dir}/qa, metadata: {out_dir}/metadata[/dim]")

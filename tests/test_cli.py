@@ -60,6 +60,8 @@ def test_demo_loads_the_sample_and_the_left_lung_query_counts_observations(home)
     h, port = home
     out = cxrkg(h, port, "demo").stdout
     assert "22 studies loaded" in out and "explore/observations_in_region" in out
+    assert "QA generation: 22 studies" in out and "example question" in out
+    assert list((h / "demo-qa" / "qa").rglob("s50000008.qa.json"))
     n = count_rows(
         h,
         port,
