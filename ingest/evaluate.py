@@ -412,10 +412,6 @@ def evaluate_boxes_in_store(
             raise EvaluationError(f"{path}: no such reference box CSV (or give 'nih')")
         ref = read_nih_boxes(path, mapper)
     image_ids = sorted({image for image, _ in ref})
-    rows = store.run(
-        "UNWIND $ids AS id MATCH (i:Image {image_id: id}) RETURN DISTINCT i.study_id AS study_id",
-        {"ids": image_ids},
-        read_only=True,
-    )
+    rows = store.run_named("explore/studies_of_images", {"ids": image_ids}, read_only=True)
     graphs = list(_read_graphs(store, sorted({r["study_id"] for r in rows if r["study_id"]})))
     return evaluate_boxes(predicted_boxes(graphs), ref, threshold=threshold)
