@@ -16,7 +16,6 @@ from cxrkg.config import Settings, reset_settings  # noqa: E402
 from cxrkg.cypher.store import FalkorDBStore, GraphStore  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
 
 
 def free_port() -> int:

@@ -194,7 +194,7 @@ def test_classical_boxes_localize_observations_on_a_real_image(pipeline: ReportP
     from cxrkg.ingest.localize import classical_region_boxes
     from cxrkg.ingest.model import Image
 
-    image = Path(__file__).resolve().parents[2] / "shared" / "data" / "images" / "00000001_000.png"
+    image = Path(__file__).resolve().parents[1] / "demo" / "images" / "00000001_000.png"
     boxes = classical_region_boxes(image, pipeline.onto)
     sg = pipeline.build(
         ReportInput(

@@ -22,7 +22,8 @@ from cxrkg.ingest.localize import (
 )
 from cxrkg.ontology import load_ontology
 
-IMAGES = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "images"
+# The two real NIH images, as committed with the demo (a copy of ../shared/data/images).
+IMAGES = Path(__file__).resolve().parent.parent / "demo" / "images"
 
 
 def _rect_mask(shape: tuple[int, int], x1: int, y1: int, x2: int, y2: int) -> np.ndarray:
