@@ -125,7 +125,7 @@ class GraphStore(ABC):
     def run(
         self,
         query: str,
-        params: dict[str, Any] | None = None,
+        params: dict[str, Any] | EncodedParams | None = None,
         *,
         read_only: bool = False,
         timeout_ms: int | None = None,
@@ -133,10 +133,14 @@ class GraphStore(ABC):
     ) -> list[dict[str, Any]]:
         """Run one statement and return its rows."""
 
+    def encode_params(self, params: dict[str, Any]) -> EncodedParams:
+        """Encode parameters now for a later `run` (the backend's wire form where it has one)."""
+        return EncodedParams(params)
+
     def run_named(
         self,
         name: str | NamedQuery,
-        params: dict[str, Any] | None = None,
+        params: dict[str, Any] | EncodedParams | None = None,
         *,
         read_only: bool = False,
         timeout_ms: int | None = None,
@@ -214,6 +218,8 @@ def _batched(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[st
 
 _JSON_KEY = re.compile(r'"((?:[^"\\]|\\.)*)":')
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_IDENT_KEY = re.compile(r'"([A-Za-z_][A-Za-z0-9_]*)":')
+_LEFT_KEY = re.compile(r'(?<!\\)":')
 # JSON escapes FalkorDB's parser does not read back as the same character.
 _UNSAFE_ESCAPES = ("\\u", "\\r", "\\b", "\\f")
 
@@ -225,17 +231,45 @@ def _cypher_key(match: re.Match[str]) -> str:
     return "`" + json.loads(f'"{key}"').replace("`", "``") + "`:"
 
 
-def cypher_params_header(params: dict[str, Any]) -> str | None:
-    """`CYPHER name=value ...` for FalkorDB, built by the C JSON encoder (the falkordb
-    client's pure-Python one costs ~1 ms per study). None when a value needs an escape
-    FalkorDB reads differently; the caller then lets the client serialize."""
+def cypher_params_body(params: dict[str, Any]) -> str | None:
+    """`name=value ...` for FalkorDB's `CYPHER` prefix, built by the C JSON encoder (the
+    falkordb client's pure-Python one costs ~1 ms per study). None when a value needs an
+    escape FalkorDB reads differently; the caller then lets the client serialize."""
     parts = []
     for name, value in params.items():
         text = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
         if any(esc in text for esc in _UNSAFE_ESCAPES):
             return None
-        parts.append(f"{name}={_JSON_KEY.sub(_cypher_key, text)}")
-    return "CYPHER " + " ".join(parts) + " " if parts else ""
+        # Fast path: identifier keys by a template (no Python call per key). A key left
+        # over (an unescaped `":`, or one ending in a backslash) takes the general path.
+        fast = _IDENT_KEY.sub(r"\1:", text)
+        if _LEFT_KEY.search(fast) or '\\\\":' in fast:
+            fast = _JSON_KEY.sub(_cypher_key, text)
+        parts.append(f"{name}={fast}")
+    return " ".join(parts)
+
+
+def cypher_params_header(params: dict[str, Any]) -> str | None:
+    """`CYPHER name=value ... ` (empty for no parameters); None: see cypher_params_body."""
+    body = cypher_params_body(params)
+    return None if body is None else (f"CYPHER {body} " if body else "")
+
+
+@dataclass(frozen=True)
+class EncodedParams:
+    """Parameters encoded for the wire ahead of time, so that encoding a batch can overlap
+    the write of the previous one (`GraphStore.encode_params`)."""
+
+    params: dict[str, Any]
+    text: str | None = None  # FalkorDB: the `name=value ...` body; None: encode when run
+
+    def __add__(self, other: EncodedParams) -> EncodedParams:
+        text = (
+            f"{self.text} {other.text}".strip()
+            if self.text is not None and other.text is not None
+            else None
+        )
+        return EncodedParams({**self.params, **other.params}, text)
 
 
 def _label(name: str | None) -> str:
@@ -296,10 +330,13 @@ class FalkorDBStore(GraphStore):
         self.graph.query(f"CREATE (k:CxrkgKeyRegistry) SET {assignments} DELETE k")
         self._known_keys |= keys
 
+    def encode_params(self, params: dict[str, Any]) -> EncodedParams:
+        return EncodedParams(params, cypher_params_body(params))
+
     def run(
         self,
         query: str,
-        params: dict[str, Any] | None = None,
+        params: dict[str, Any] | EncodedParams | None = None,
         *,
         read_only: bool = False,
         timeout_ms: int | None = None,
@@ -309,7 +346,12 @@ class FalkorDBStore(GraphStore):
         try:
             if not read_only:
                 self._register_keys(query)
-            header = cypher_params_header(params) if params else ""
+            if isinstance(params, EncodedParams):
+                body = params.text if params.text is not None else cypher_params_body(params.params)
+                header = None if body is None else (f"CYPHER {body} " if body else "")
+                params = params.params
+            else:
+                header = cypher_params_header(params) if params else ""
             if header is not None:
                 query, params = header + query, None
             if read_only:
@@ -493,12 +535,14 @@ class Neo4jStore(GraphStore):
     def run(
         self,
         query: str,
-        params: dict[str, Any] | None = None,
+        params: dict[str, Any] | EncodedParams | None = None,
         *,
         read_only: bool = False,
         timeout_ms: int | None = None,
         name: str | None = None,
     ) -> list[dict[str, Any]]:
+        if isinstance(params, EncodedParams):
+            params = params.params
         neo4j = self._neo4j
         timeout = timeout_ms / 1000 if timeout_ms else None
 

@@ -25,7 +25,7 @@ from typing import Any
 from tqdm import tqdm
 
 from cxrkg.cypher.queries import load_query
-from cxrkg.cypher.store import GraphStore, StoreError, StoreUnavailable
+from cxrkg.cypher.store import EncodedParams, GraphStore, StoreError, StoreUnavailable
 from cxrkg.ingest.graph_rows import merge_rows, study_rows
 from cxrkg.ingest.model import IngestError, Rejected, SceneGraph
 
@@ -101,6 +101,9 @@ def load_scene_graphs(
             pending.result()
         seen.update(ids)
         prepared = _prepare(batch, report, strict)
+        # Encoding the batch's parameters is as costly as building them: done here, so the
+        # server never idles while the writer thread encodes.
+        encoded = store.encode_params(merge_rows([rows for _, rows in prepared]))
         if pending is not None:
             pending.result()
 
@@ -108,7 +111,8 @@ def load_scene_graphs(
             # The unchanged-check reads the graph, so it runs here: a read from the main
             # thread would wait on the graph lock held by the write in flight.
             todo, hashes = _skip_unchanged(store, prepared, report)
-            _commit(store, todo, hashes, report, patients, strict)
+            whole = encoded if len(todo) == len(prepared) else None
+            _commit(store, todo, hashes, report, patients, strict, whole)
             bar.update(len(batch))
 
         return writer.submit(work)
@@ -200,12 +204,14 @@ def _commit(
     report: IngestReport,
     patients: set[str],
     strict: bool,
+    encoded: EncodedParams | None = None,
 ) -> None:
-    """Write prepared studies; a failed batch is retried study by study."""
+    """Write prepared studies (`encoded`: their rows, encoded ahead); a failed batch is
+    retried study by study."""
     if not todo:
         return
     try:
-        _write(store, todo, hashes)
+        _write(store, todo, hashes, encoded)
     except StoreUnavailable:
         raise
     except StoreError:
@@ -228,10 +234,14 @@ def _commit(
     patients.update(sg.patient_id for sg, _ in todo)
 
 
-def _write(store: GraphStore, todo: Todo, hashes: dict[str, str]) -> None:
-    params: dict[str, Any] = merge_rows([rows for _, rows in todo])
-    params["delete_ids"] = [sg.study_id for sg, _ in todo if sg.study_id in hashes]
-    store.run_named("load/write_studies", params)
+def _write(
+    store: GraphStore, todo: Todo, hashes: dict[str, str], encoded: EncodedParams | None = None
+) -> None:
+    rows = encoded or store.encode_params(merge_rows([rows for _, rows in todo]))
+    delete = store.encode_params(
+        {"delete_ids": [sg.study_id for sg, _ in todo if sg.study_id in hashes]}
+    )
+    store.run_named("load/write_studies", rows + delete)
 
 
 def _explain_failure(store: GraphStore, sg: SceneGraph) -> str:
