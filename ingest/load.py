@@ -214,18 +214,18 @@ def _commit(
         _write(store, todo, hashes, encoded)
     except StoreUnavailable:
         raise
-    except StoreError:
+    except StoreError as exc:
         if len(todo) == 1:
             sg = todo[0][0]
-            _reject(report, sg, _explain_failure(store, sg), strict)
+            _reject(report, sg, _explain_failure(store, sg, exc), strict)
             return
         for one in todo:  # find the bad study; the others still load
             try:
                 _write(store, [one], hashes)
             except StoreUnavailable:
                 raise
-            except StoreError:
-                _reject(report, one[0], _explain_failure(store, one[0]), strict)
+            except StoreError as one_exc:
+                _reject(report, one[0], _explain_failure(store, one[0], one_exc), strict)
                 continue
             report.loaded.append(one[0].study_id)
             patients.add(one[0].patient_id)
@@ -244,25 +244,18 @@ def _write(
     store.run_named("load/write_studies", rows + delete)
 
 
-def _explain_failure(store: GraphStore, sg: SceneGraph) -> str:
+def _explain_failure(store: GraphStore, sg: SceneGraph, error: StoreError) -> str:
     """Say which image ids clash with another study, else pass the database's reason on."""
     image_ids = sorted(
         set(sg.images) | {i for o in sg.all_observations().values() for i in o.localization}
     )
-    owners = store.run(
-        "UNWIND $ids AS iid MATCH (s:Study)-[:HAS_IMAGE]->(i:Image {image_id: iid}) "
-        "WHERE s.study_id <> $sid RETURN i.image_id AS image_id, s.study_id AS owner",
-        {"ids": image_ids, "sid": sg.study_id},
-        read_only=True,
+    owners = store.run_named(
+        "load/image_owners", {"ids": image_ids, "study_id": sg.study_id}, read_only=True
     )
     if owners:
         clash = ", ".join(f"{r['image_id']} (study {r['owner']})" for r in owners[:3])
         return f"image id already belongs to another study: {clash}"
-    try:
-        _write(store, [(sg, study_rows(sg))], {})
-    except StoreError as exc:
-        return f"the graph store refused it: {exc}"
-    return "the graph store refused it"  # pragma: no cover - it wrote on the second try
+    return f"the graph store refused it: {error}"
 
 
 def _reject(report: IngestReport, sg: SceneGraph, reason: str, strict: bool) -> None:
