@@ -249,12 +249,6 @@ def cypher_params_body(params: dict[str, Any]) -> str | None:
     return " ".join(parts)
 
 
-def cypher_params_header(params: dict[str, Any]) -> str | None:
-    """`CYPHER name=value ... ` (empty for no parameters); None: see cypher_params_body."""
-    body = cypher_params_body(params)
-    return None if body is None else (f"CYPHER {body} " if body else "")
-
-
 @dataclass(frozen=True)
 class EncodedParams:
     """Parameters encoded for the wire ahead of time, so that encoding a batch can overlap
@@ -346,14 +340,13 @@ class FalkorDBStore(GraphStore):
         try:
             if not read_only:
                 self._register_keys(query)
-            if isinstance(params, EncodedParams):
-                body = params.text if params.text is not None else cypher_params_body(params.params)
-                header = None if body is None else (f"CYPHER {body} " if body else "")
-                params = params.params
+            if not isinstance(params, EncodedParams):
+                params = self.encode_params(params or {})
+            if params.text is not None:  # else the falkordb client encodes them
+                query = f"CYPHER {params.text} {query}" if params.text else query
+                params = None
             else:
-                header = cypher_params_header(params) if params else ""
-            if header is not None:
-                query, params = header + query, None
+                params = params.params
             if read_only:
                 result = self.graph.ro_query(query, params, timeout=timeout_ms)
             else:
