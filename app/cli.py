@@ -12,6 +12,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cxrkg.app.cli_options import LimitOpt, StrictOpt, finish_ingest
+
 app = typer.Typer(
     help="cxrkg: chest X-ray scene graphs, ontology and QA in a graph database.",
     no_args_is_help=True,
@@ -108,16 +110,6 @@ def db_reset(yes: Annotated[bool, typer.Option("--yes", help="really delete")] =
 
 
 # -- ingest ------------------------------------------------------------------------------
-StrictOpt = Annotated[bool, typer.Option("--strict", help="stop at the first bad study")]
-LimitOpt = Annotated[int | None, typer.Option("--limit", help="load at most N studies")]
-
-
-def _finish_ingest(report: Any) -> None:
-    console.print(report.summary())
-    if report.rejected:
-        raise typer.Exit(2)
-
-
 @ingest_app.command("qba")
 def ingest_qba(
     path: Annotated[Path, typer.Argument(help="QBA tree or scene_data.zip")],
@@ -132,7 +124,7 @@ def ingest_qba(
         report = load.ingest_qba(store, path, strict=strict, limit=limit)
     except load.IngestError as exc:
         fail(str(exc), 2)
-    _finish_ingest(report)
+    finish_ingest(report, console)
 
 
 @ingest_app.command("imagenome")
@@ -149,7 +141,7 @@ def ingest_imagenome(
         report = load.ingest_imagenome(store, path, strict=strict, limit=limit)
     except load.IngestError as exc:
         fail(str(exc), 2)
-    _finish_ingest(report)
+    finish_ingest(report, console)
 
 
 # -- query and stats -----------------------------------------------------------------------

@@ -6,26 +6,20 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from cxrkg.app.cli_options import LimitOpt, StrictOpt, finish_ingest
+
 console = Console()
 
-StrictOpt = Annotated[bool, typer.Option("--strict", help="stop at the first bad study")]
-LimitOpt = Annotated[int | None, typer.Option("--limit", help="load at most N studies")]
 ExtractorOpt = Annotated[
     str, typer.Option("--extractor", help="rules (default, no model) or llm (settings llm_*)")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print the result as JSON")]
-
-
-def _finish_ingest(report: Any) -> None:
-    console.print(report.summary())
-    if report.rejected:
-        raise typer.Exit(2)
 
 
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
@@ -73,7 +67,7 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
             )
         except (ReportSourceError, ValueError) as exc:
             fail(str(exc), 2)
-        _finish_ingest(report)
+        finish_ingest(report, console)
 
     @ingest_app.command("iu")
     def ingest_iu(
@@ -89,7 +83,7 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
             report = run(store, extractor=extractor, limit=limit, strict=strict)
         except (WheelUnavailable, ValueError) as exc:
             fail(str(exc), 2)
-        _finish_ingest(report)
+        finish_ingest(report, console)
 
     @ingest_app.command("padchest")
     def ingest_padchest(
@@ -108,7 +102,7 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
             report = run(store, path=path, limit=limit, strict=strict)
         except (WheelUnavailable, ValueError) as exc:
             fail(str(exc), 2)
-        _finish_ingest(report)
+        finish_ingest(report, console)
 
     @eval_app.command("labels")
     def eval_labels(
