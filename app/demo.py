@@ -14,6 +14,8 @@ from cxrkg.cypher.queries import load_query
 from cxrkg.cypher.store import GraphStore
 from cxrkg.ingest.graph_stats import graph_stats
 from cxrkg.ingest.load import IngestReport, ingest_qba
+from cxrkg.ontology import load_ontology
+from cxrkg.ontology.sync import sync_ontology
 
 # The three example queries the demo runs, with the parameters it gives them.
 EXAMPLES: tuple[tuple[str, dict[str, object]], ...] = (
@@ -28,32 +30,19 @@ def demo_dir() -> Path:
 
 
 def load_demo(store: GraphStore, *, progress: bool = True) -> IngestReport:
-    """Sync the ontology (when there is one) and load the demo sample."""
-    sync_ontology_if_present(store)
+    """Mirror the ontology into the graph, then load the demo sample (the loader links its
+    observations and regions to the ontology's nodes as it writes them)."""
+    sync_ontology(store, load_ontology())
     return ingest_qba(store, demo_dir(), progress=progress)
-
-
-def sync_ontology_if_present(store: GraphStore) -> str | None:
-    """Mirror the bundled/curated ontology into the graph; None if no ontology is installed."""
-    try:
-        from cxrkg.ontology import load_ontology
-        from cxrkg.ontology.sync import sync_ontology
-    except ImportError:
-        return None
-    report = sync_ontology(store, load_ontology())
-    return report.summary()
 
 
 def run_demo(store: GraphStore, console: Console) -> None:
     from cxrkg.app.cli import counts_table
 
     console.print(f"[bold]cxrkg demo[/bold] on {store.describe()}")
-    ontology = sync_ontology_if_present(store)
-    console.print(f"ontology: {ontology}" if ontology else "ontology: none installed, skipped")
+    console.print(f"ontology: {sync_ontology(store, load_ontology()).summary()}")
     report = ingest_qba(store, demo_dir())
     console.print(report.summary())
-    if ontology:  # link the freshly loaded studies too
-        sync_ontology_if_present(store)
     qa = generate_demo_qa(store, store.settings.home / "demo-qa")
     console.print(qa.summary())
     console.print(counts_table(graph_stats(store)))
