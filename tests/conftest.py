@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -67,3 +69,37 @@ def store(session_store: GraphStore) -> GraphStore:
     session_store.clear()
     session_store.setup_schema()
     return session_store
+
+
+@contextmanager
+def private_ontology(folder: Path) -> Iterator[Path]:
+    """A copy of the bundled ontology as CXRKG_ONTOLOGY_PATH, so that curation in a test
+    edits only that copy; the previous setting comes back afterwards."""
+    from cxrkg.ontology.files import BUNDLED
+
+    path = folder / "cxrkg.owl"
+    shutil.copyfile(BUNDLED, path)
+    old = os.environ.get("CXRKG_ONTOLOGY_PATH")
+    os.environ["CXRKG_ONTOLOGY_PATH"] = str(path)
+    reset_settings()
+    try:
+        yield path
+    finally:
+        if old is None:
+            os.environ.pop("CXRKG_ONTOLOGY_PATH", None)
+        else:
+            os.environ["CXRKG_ONTOLOGY_PATH"] = old
+        reset_settings()
+
+
+def load_demo_with_qa(store: GraphStore, settings: Settings) -> GraphStore:
+    """An emptied store holding the demo and its QA, and no earlier curation proposals."""
+    from cxrkg.app.demo import load_demo
+    from cxrkg.qa_gen.generate import generate_qa
+
+    shutil.rmtree(settings.curation_dir / "collab", ignore_errors=True)
+    store.clear()
+    store.setup_schema()
+    load_demo(store, progress=False)
+    generate_qa(store, None, None, write_graph=True)
+    return store

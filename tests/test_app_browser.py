@@ -4,8 +4,8 @@ with the demo, driven by Playwright with the system Chromium; saves screenshots 
 
 from __future__ import annotations
 
+import contextlib
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,15 +16,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import free_port
+from conftest import free_port, load_demo_with_qa, private_ontology
 
 from cxrkg.app.collab import Collab
-from cxrkg.app.demo import load_demo
-from cxrkg.config import Settings, reset_settings
+from cxrkg.config import Settings
 from cxrkg.cypher.store import GraphStore
 from cxrkg.ontology.curation import Edit
-from cxrkg.ontology.files import BUNDLED
-from cxrkg.qa_gen.generate import generate_qa
 
 CHROMIUM = Path("/usr/bin/chromium")
 # The README's screenshots are refreshed only on request (CXRKG_UPDATE_SCREENSHOTS=1), so a
@@ -51,16 +48,9 @@ def app_url(
     session_store: GraphStore, settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """`cxrkg app` serving the demo (with QA and one pending proposal) on a free port."""
-    onto = tmp_path_factory.mktemp("onto") / "cxrkg.owl"
-    shutil.copyfile(BUNDLED, onto)
-    old = os.environ.get("CXRKG_ONTOLOGY_PATH")
-    os.environ["CXRKG_ONTOLOGY_PATH"] = str(onto)
-    reset_settings()
-    shutil.rmtree(settings.curation_dir / "collab", ignore_errors=True)
-    session_store.clear()
-    session_store.setup_schema()
-    load_demo(session_store, progress=False)
-    generate_qa(session_store, None, None, write_graph=True)
+    ontology = contextlib.ExitStack()
+    ontology.enter_context(private_ontology(tmp_path_factory.mktemp("onto")))
+    load_demo_with_qa(session_store, settings)
     Collab().propose(
         Edit("add_synonym", "finding", "pleural effusion", {"synonym": "pleural fluid collection"}),
         "curator",
@@ -99,11 +89,7 @@ def app_url(
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
-        if old is None:
-            os.environ.pop("CXRKG_ONTOLOGY_PATH", None)
-        else:
-            os.environ["CXRKG_ONTOLOGY_PATH"] = old
-        reset_settings()
+        ontology.close()
 
 
 @pytest.fixture(scope="module")

@@ -3,20 +3,18 @@ the graph change; comments and watches. Against a real embedded FalkorDB with th
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import private_ontology
 
 from cxrkg.app.collab import Collab, CollabError
 from cxrkg.app.demo import load_demo
-from cxrkg.config import Settings, User, reset_settings
+from cxrkg.config import Settings, User
 from cxrkg.cypher.store import GraphStore
 from cxrkg.ontology import load_ontology
 from cxrkg.ontology.curation import Edit, history
-from cxrkg.ontology.files import BUNDLED
 
 TARGET = "spinal degenerative changes"
 
@@ -24,17 +22,8 @@ TARGET = "spinal degenerative changes"
 @pytest.fixture(scope="module")
 def own_ontology(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Curation edits a private copy of the ontology, so no other test sees them."""
-    path = tmp_path_factory.mktemp("onto") / "cxrkg.owl"
-    shutil.copyfile(BUNDLED, path)
-    old = os.environ.get("CXRKG_ONTOLOGY_PATH")
-    os.environ["CXRKG_ONTOLOGY_PATH"] = str(path)
-    reset_settings()
-    yield path
-    if old is None:
-        os.environ.pop("CXRKG_ONTOLOGY_PATH", None)
-    else:
-        os.environ["CXRKG_ONTOLOGY_PATH"] = old
-    reset_settings()
+    with private_ontology(tmp_path_factory.mktemp("onto")) as path:
+        yield path
 
 
 @pytest.fixture(scope="module")

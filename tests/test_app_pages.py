@@ -5,21 +5,17 @@ the graph view) are tested directly."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from collections.abc import Iterator
 
 import pytest
+from conftest import load_demo_with_qa, private_ontology
 from PIL import Image as PILImage
 from streamlit.testing.v1 import AppTest
 
-from cxrkg.app.demo import load_demo
 from cxrkg.app.webapp import MAIN_SCRIPT, graphview, overlay, timeline
-from cxrkg.config import Settings, reset_settings
+from cxrkg.config import Settings
 from cxrkg.cypher.store import GraphStore
 from cxrkg.ingest.graph_read import read_scene_graph
-from cxrkg.ontology.files import BUNDLED
-from cxrkg.qa_gen.generate import generate_qa
 
 STUDY = "s50000001"  # patient p10000001's first study: left pleural effusion, a PA image
 
@@ -27,22 +23,8 @@ STUDY = "s50000001"  # patient p10000001's first study: left pleural effusion, a
 @pytest.fixture(scope="module")
 def demo(session_store: GraphStore, settings: Settings, tmp_path_factory) -> Iterator[GraphStore]:
     """The demo with its QA in the graph, a private ontology copy and no earlier proposals."""
-    onto = tmp_path_factory.mktemp("onto") / "cxrkg.owl"
-    shutil.copyfile(BUNDLED, onto)
-    old = os.environ.get("CXRKG_ONTOLOGY_PATH")
-    os.environ["CXRKG_ONTOLOGY_PATH"] = str(onto)
-    reset_settings()
-    shutil.rmtree(settings.curation_dir / "collab", ignore_errors=True)
-    session_store.clear()
-    session_store.setup_schema()
-    load_demo(session_store, progress=False)
-    generate_qa(session_store, None, None, write_graph=True)
-    yield session_store
-    if old is None:
-        os.environ.pop("CXRKG_ONTOLOGY_PATH", None)
-    else:
-        os.environ["CXRKG_ONTOLOGY_PATH"] = old
-    reset_settings()
+    with private_ontology(tmp_path_factory.mktemp("onto")):
+        yield load_demo_with_qa(session_store, settings)
 
 
 def page(name: str, **state: object) -> AppTest:
