@@ -83,11 +83,15 @@ class Lexicon:
 
     def __init__(self, entries: Mapping[str, tuple[str, str]]) -> None:
         self.entries: dict[str, tuple[str, str]] = {}
+        # Two-letter abbreviations ("PE", "TB", "IJ") collide with common words and view
+        # names ("pa", "ap") in lower case: they match only where written in capitals.
+        self.capitals: dict[str, tuple[str, str]] = {}
         for surface, value in entries.items():
             key = " ".join(word_key(w) for w in key_of(surface).split())
-            # Very short keys ("pa", "ap") collide with view names and common words.
-            if key and (len(key) > 2 or key.isupper()):
+            if len(key) > 2:
                 self.entries.setdefault(key, value)
+            elif len(key) == 2 and key.isalpha():
+                self.capitals.setdefault(key.upper(), value)
         self.max_len = max((k.count(" ") + 1 for k in self.entries), default=1)
 
     @classmethod
@@ -109,7 +113,32 @@ class Lexicon:
         return hit
 
     def find(self, tokens: list[Token], text: str) -> list[Span]:
-        """Non-overlapping longest matches, left to right."""
+        """Non-overlapping longest matches, left to right; a finding wins the words it shares
+        with a region before it ("right chest tube" is a right-sided chest tube)."""
+        return self._finding_over_region(self._greedy(tokens, text), tokens, text)
+
+    def _finding_over_region(self, spans: list[Span], tokens: list[Token], text: str) -> list[Span]:
+        # The region stays (it says where: "right basilar atelectasis" is at the right base),
+        # overlapping the longer finding.
+        out = list(spans)
+        for k in range(len(out) - 1):
+            r, f = out[k], out[k + 1]
+            if r.kind != "region" or f.kind != "finding" or r.end != f.start:
+                continue
+            for cut in range(r.start + 1, r.end):
+                hit = self.lookup([t.text for t in tokens[cut : f.end]])
+                if hit and hit[1] == "finding":
+                    out[k + 1] = Span(
+                        cut,
+                        f.end,
+                        "finding",
+                        hit[0],
+                        text[tokens[cut].start : tokens[f.end - 1].end],
+                    )
+                    break
+        return out
+
+    def _greedy(self, tokens: list[Token], text: str) -> list[Span]:
         spans: list[Span] = []
         i, n = 0, len(tokens)
         while i < n:
@@ -125,6 +154,8 @@ class Lexicon:
                 if hit:
                     found = (length, hit)
                     break
+            if not found and len(tokens[i].raw) == 2 and tokens[i].raw in self.capitals:
+                found = (1, self.capitals[tokens[i].raw])
             if found:
                 length, (name, kind) = found
                 spans.append(

@@ -1,8 +1,12 @@
 """The rule-based extractor: lexicon mentions plus NegEx/ConText-style negation and
-uncertainty, modifiers, laterality, change phrases and child observations, per sentence.
+uncertainty, normal statements, hedged alternatives, modifiers, laterality, change phrases
+and child observations, per sentence. The word lists are data (`wordlists/`).
 
-Scopes end at the clause: `;`, `but`, `however`, `although`, `which`, ... and at a comma
-that starts a new statement (a comma inside a list of findings keeps the scope open).
+Scopes: a cue before a finding governs it up to the end of its clause (`;`, `but`, `which`,
+a comma that starts a new statement) or a scope breaker ("with"); a cue after a finding
+governs the finding just before it and the findings listed with it. Normal statements
+("the lungs are clear", "heart size is within normal limits", "no acute cardiopulmonary
+abnormality") become negative observations of what the region's normality rules out.
 """
 
 from __future__ import annotations
@@ -13,386 +17,95 @@ from dataclasses import dataclass, field
 
 from cxrkg.ingest.extract.lexicon import Lexicon, Span, Token, tokenize
 from cxrkg.ingest.extract.records import RawObservation
-from cxrkg.ontology.values import MODIFIERS
+from cxrkg.ingest.extract.wordlists import WordLists, load
+from cxrkg.ontology.values import NORMAL_FINDINGS
 
-# -- trigger tables ------------------------------------------------------------------------
-# (phrase, probability). Pre-triggers precede the finding; post-triggers follow it.
-PRE_TRIGGERS: list[tuple[str, str]] = [
-    ("no evidence of", "negative"),
-    ("no signs of", "negative"),
-    ("no sign of", "negative"),
-    ("no radiographic evidence of", "negative"),
-    ("no findings of", "negative"),
-    ("no", "negative"),
-    ("not", "negative"),
-    ("without", "negative"),
-    ("free of", "negative"),
-    ("negative for", "negative"),
-    ("absence of", "negative"),
-    ("absent", "negative"),
-    ("resolution of", "negative"),
-    ("resolved", "negative"),
-    ("clear of", "negative"),
-    ("nor", "negative"),
-    ("neither", "negative"),
-    ("no longer", "negative"),
-    ("rather than", "negative"),
-    ("removal of", "negative"),
-    ("cannot exclude", "possible"),
-    ("can not exclude", "possible"),
-    ("cannot rule out", "possible"),
-    ("can not rule out", "possible"),
-    ("possible", "possible"),
-    ("possibly", "possible"),
-    ("questionable", "possible"),
-    ("question of", "possible"),
-    ("suspicious for", "possible"),
-    ("suspected", "possible"),
-    ("concerning for", "possible"),
-    ("worrisome for", "possible"),
-    ("suggestion of", "possible"),
-    ("equivocal", "uncertain"),
-    ("indeterminate", "uncertain"),
-    ("uncertain", "uncertain"),
-    ("may represent", "may"),
-    ("may be", "may"),
-    ("may", "may"),
-    ("might", "may"),
-    ("could represent", "may"),
-    ("could be", "may"),
-    ("perhaps", "may"),
-    ("most likely", "high probability"),
-    ("highly likely", "high probability"),
-    ("likely", "probable"),
-    ("probable", "probable"),
-    ("probably", "probable"),
-    ("presumed", "probable"),
-    ("suggestive of", "probable"),
-    ("suggests", "probable"),
-    ("consistent with", "probable"),
-    ("compatible with", "probable"),
-    ("less likely", "unlikely"),
-    ("unlikely", "unlikely"),
-    ("doubtful", "unlikely"),
-    ("rule out", "possible"),
-    ("r / o", "possible"),
-    ("evaluate for", "possible"),
-    ("?", "possible"),
-]
-POST_TRIGGERS: list[tuple[str, str]] = [
-    ("is not seen", "negative"),
-    ("are not seen", "negative"),
-    ("not seen", "negative"),
-    ("not identified", "negative"),
-    ("not visualized", "negative"),
-    ("not present", "negative"),
-    ("not demonstrated", "negative"),
-    ("not appreciated", "negative"),
-    ("not evident", "negative"),
-    ("not detected", "negative"),
-    ("is absent", "negative"),
-    ("are absent", "negative"),
-    ("has resolved", "negative"),
-    ("have resolved", "negative"),
-    ("resolved", "negative"),
-    ("no longer seen", "negative"),
-    ("no longer visualized", "negative"),
-    ("no longer present", "negative"),
-    ("has been removed", "negative"),
-    ("have been removed", "negative"),
-    ("removed", "negative"),
-    ("ruled out", "negative"),
-    ("is excluded", "negative"),
-    ("has cleared", "negative"),
-    ("have cleared", "negative"),
-    ("cannot be excluded", "possible"),
-    ("can not be excluded", "possible"),
-    ("cannot be ruled out", "possible"),
-    ("not excluded", "possible"),
-    ("not ruled out", "possible"),
-    ("is possible", "possible"),
-    ("is suspected", "possible"),
-    ("is questioned", "possible"),
-    ("is not excluded", "possible"),
-    ("is likely", "probable"),
-    ("is favored", "probable"),
-    ("is probable", "probable"),
-    ("is unlikely", "unlikely"),
-    ("is less likely", "unlikely"),
-]
-# Phrases that look like negation but are not: they speak of change, not absence.
-PSEUDO_NEGATION = (
-    "no change",
-    "no significant change",
-    "no interval change",
-    "not changed",
-    "without change",
-    "without significant change",
-    "no appreciable change",
-    "not significantly changed",
-    "no increase",
-    "no decrease",
-    "not only",
-)
-# "no definite X": a hedged negative.
-HEDGES = ("definite", "definitive", "convincing", "obvious", "discrete", "clear")
-
-# Change phrase -> values.CHANGES entry.
-CHANGE_PHRASES: list[tuple[str, str]] = [
-    ("no new", "no new"),
-    ("interval placement", "interval placement"),
-    ("newly placed", "interval placement"),
-    ("has been placed", "interval placement"),
-    ("partially resolved", "partially resolved"),
-    ("partial resolution", "partially resolved"),
-    ("no change", "unchanged"),
-    ("no significant change", "unchanged"),
-    ("no interval change", "unchanged"),
-    ("not changed", "unchanged"),
-    ("without change", "unchanged"),
-    ("no appreciable change", "unchanged"),
-    ("again seen", "persistent"),
-    ("again noted", "persistent"),
-    ("again demonstrated", "persistent"),
-    ("redemonstrated", "persistent"),
-    ("re demonstrated", "persistent"),
-    ("interval increase", "increased"),
-    ("interval decrease", "decreased"),
-    ("interval development", "new"),
-    ("interval improvement", "improved"),
-    ("interval worsening", "worsened"),
-    ("interval resolution", "resolved"),
-    ("newly", "new"),
-    ("new", "new"),
-    ("worsened", "worsened"),
-    ("worsening", "worsened"),
-    ("worse", "worsened"),
-    ("progressed", "worsened"),
-    ("progression", "worsened"),
-    ("progressive", "worsened"),
-    ("increased", "increased"),
-    ("increasing", "increased"),
-    ("enlarging", "increased"),
-    ("larger", "increased"),
-    ("improved", "improved"),
-    ("improving", "improved"),
-    ("improvement", "improved"),
-    ("decreased", "decreased"),
-    ("decreasing", "decreased"),
-    ("smaller", "decreased"),
-    ("diminished", "decreased"),
-    ("reduced", "decreased"),
-    ("unchanged", "unchanged"),
-    ("stable", "stable"),
-    ("stably", "stable"),
-    ("similar", "unchanged"),
-    ("persistent", "persistent"),
-    ("persists", "persistent"),
-    ("persisting", "persistent"),
-    ("persist", "persistent"),
-    ("resolved", "resolved"),
-    ("resolving", "resolved"),
-    ("resolution", "resolved"),
-    ("cleared", "resolved"),
-    ("recurrent", "recurrent"),
-    ("recurrence", "recurrent"),
-    ("removed", "removed"),
-    ("removal", "removed"),
-    ("repositioned", "repositioned"),
-    ("retracted", "repositioned"),
-    ("advanced", "repositioned"),
-]
-# Words that end a scope.
-TERMINATORS = {
-    "but",
-    "however",
-    "although",
-    "though",
-    "whereas",
-    "while",
-    "except",
+# Findings that state whether something is abnormal rather than name a finding: negated,
+# they are normal statements ("no acute disease"); positive, an unspecified abnormality.
+STATUS_FINDINGS = ("abnormal", "disease")
+NORMAL = "normal"
+# Words after a normal-sounding "no findings" that make it a negation cue instead
+# ("no findings to suggest pneumonia", "no findings of pneumothorax").
+_CUE_AFTER_NO_FINDINGS = {
+    "of",
+    "to",
+    "for",
+    "suggestive",
+    "suggesting",
+    "concerning",
+    "suspicious",
+    "consistent",
+    "that",
     "which",
-    "yet",
-    "otherwise",
-    "aside",
-    "apart",
-    ";",
-    ":",
+    "indicating",
 }
-# Words after a comma that show a new statement starts (the comma ends the scope).
-STATEMENT_WORDS = {
-    "there",
-    "is",
+_ARTICLES = {"a", "an", "the", "some", "any"}
+# Words between a finding and its region that a region-named synonym replaces with "of the"
+# ("degenerative changes are present in the spine", "spurring throughout the thoracic spine").
+_LINK_WORDS = {
+    "of",
+    "in",
+    "the",
+    "at",
+    "within",
+    "involving",
+    "along",
+    "throughout",
     "are",
-    "was",
-    "were",
-    "has",
-    "have",
+    "is",
     "seen",
-    "noted",
     "present",
-    "demonstrated",
-    "identified",
+    "noted",
+}
+_SEVERITY = {
+    "mild",
+    "mildly",
+    "moderate",
+    "moderately",
+    "severe",
+    "small",
+    "large",
+    "minimal",
+    "trace",
+    "tiny",
+    "marked",
+    "massive",
+    "extensive",
+    "there",
+}
+_NEGATIVE = ("negative",)
+_PROJECTING = {"overlying", "overlies", "overlie", "projecting", "projects", "superimposed", "over"}
+# Degree words between a copula and its predicate ("is mildly enlarged").
+_DEGREE = {
+    "mildly",
+    "minimally",
+    "moderately",
+    "severely",
+    "markedly",
+    "slightly",
+    "somewhat",
+    "very",
+    "quite",
+    "now",
+    "still",
     "again",
-    "stable",
-    "unchanged",
-    "persistent",
-    "shows",
-    "show",
-    "appears",
-    "appear",
-    "remains",
-    "remain",
+    "also",
+    "borderline",
+    "persistently",
+    "stably",
+    "significantly",
+    "definitely",
 }
-LIST_CONNECTORS = {"or", "and", "nor"}
-
-# Connector phrase between finding A and a later finding B making B a child of A.
-CHILD_CONNECTORS: list[tuple[str, str, str | None]] = [
-    # (phrase, child_type, probability of the child or None = its own)
-    ("likely representing", "suggestive_of", "probable"),
-    ("likely represents", "suggestive_of", "probable"),
-    ("likely reflecting", "suggestive_of", "probable"),
-    ("likely reflects", "suggestive_of", "probable"),
-    ("most likely representing", "suggestive_of", "high probability"),
-    ("most likely represents", "suggestive_of", "high probability"),
-    ("most likely", "suggestive_of", "high probability"),
-    ("likely", "suggestive_of", "probable"),
-    ("may represent", "suggestive_of", "may"),
-    ("may reflect", "suggestive_of", "may"),
-    ("could represent", "suggestive_of", "may"),
-    ("may be", "suggestive_of", "may"),
-    ("possibly representing", "suggestive_of", "possible"),
-    ("possibly", "suggestive_of", "possible"),
-    ("representing", "suggestive_of", "probable"),
-    ("reflecting", "suggestive_of", "probable"),
-    ("consistent with", "suggestive_of", "probable"),
-    ("compatible with", "suggestive_of", "probable"),
-    ("suggestive of", "suggestive_of", "probable"),
-    ("suspicious for", "suggestive_of", "possible"),
-    ("concerning for", "suggestive_of", "possible"),
-    ("worrisome for", "suggestive_of", "possible"),
-    ("to suggest", "suggestive_of", None),
-    ("suggesting", "suggestive_of", "possible"),
-    ("due to", "caused_by", None),
-    ("secondary to", "caused_by", None),
-    ("related to", "caused_by", None),
-    ("caused by", "caused_by", None),
-    ("associated with", "associated_with", None),
-    ("with", "associated_with", None),
-    ("versus", "differential_diagnosis", "possible"),
-    ("vs", "differential_diagnosis", "possible"),
-]
-
-LATERALITY_WORDS = {
-    "left": "left",
-    "right": "right",
-    "bilateral": "bilateral",
-    "bilaterally": "bilateral",
-    "both": "bilateral",
-    "bibasilar": "bilateral",
-    "bibasal": "bilateral",
-    "biapical": "bilateral",
-    "bilat": "bilateral",
+_PREFIX = {
+    "negative": "no ",
+    "possible": "possible ",
+    "may": "possible ",
+    "uncertain": "possible ",
+    "probable": "probable ",
+    "high probability": "probable ",
+    "unlikely": "unlikely ",
 }
-# Bilateral words that also name a region (looked up in the lexicon).
-IMPLIED_REGIONS = {
-    "bibasilar": ("lung bases", "lung base", "bases"),
-    "bibasal": ("lung bases", "lung base", "bases"),
-    "biapical": ("lung apices", "apices", "apical zone", "lung apex"),
-}
-
-_MODIFIER_OF: dict[str, tuple[str, str]] = {}
-for _type, _values in MODIFIERS.items():
-    for _v in _values:
-        _MODIFIER_OF[_v.replace("-", " ")] = (_type, _v)
-for _alias, _canon in (
-    ("mildly", "mild"),
-    ("minimally", "minimal"),
-    ("moderately", "moderate"),
-    ("severely", "severe"),
-    ("slightly", "mild"),
-    ("slight", "mild"),
-    ("markedly", "marked"),
-    ("small to moderate", "moderate"),
-    ("mild to moderate", "moderate"),
-    ("moderate to large", "large"),
-    ("moderate to severe", "severe"),
-    ("trace", "trace"),
-    ("tiny", "tiny"),
-    ("patchy", "patchy"),
-    ("ground glass", "ground-glass"),
-    ("ill defined", "ill-defined"),
-    ("well defined", "well-defined"),
-    ("chronic appearing", "chronic"),
-    ("chronically", "chronic"),
-    ("diffusely", "diffuse"),
-    ("focally", "focal"),
-):
-    for _type, _values in MODIFIERS.items():
-        if _canon in _values:
-            _MODIFIER_OF[_alias] = (_type, _canon)
-_MAX_MOD = max(k.count(" ") + 1 for k in _MODIFIER_OF)
-
-# Sentences about a region being normal are negative observations of these findings
-# (pattern on the lower-cased sentence, finding names tried in order, region surface).
-NORMAL_STATEMENTS: list[tuple[re.Pattern[str], tuple[str, ...], str]] = [
-    (
-        re.compile(
-            r"\b(heart|cardiac|cardiomediastinal|cardio mediastinal|mediastinal)\b[^.;]*"
-            r"\b(normal|within normal limits|unremarkable|not enlarged|upper limits? of normal|"
-            r"stable|size is normal|normal size)\b"
-        ),
-        ("cardiomegaly", "enlarged cardiac silhouette", "cardiac enlargement"),
-        "heart",
-    ),
-    (
-        re.compile(r"\blungs?\b[^.;]*\b(clear|well aerated|well expanded and clear)\b"),
-        ("lung opacity", "opacity", "airspace opacity", "consolidation"),
-        "lungs",
-    ),
-    (
-        re.compile(
-            r"\b(osseous|bony|skeletal|bones?)\b[^.;]*\b(intact|unremarkable|normal|"
-            r"no acute|grossly intact)\b"
-        ),
-        ("fracture", "bone fracture"),
-        "bones",
-    ),
-    (
-        re.compile(r"\bpleural spaces?\b[^.;]*\b(clear|normal|unremarkable)\b"),
-        ("pleural effusion",),
-        "pleural spaces",
-    ),
-]
-# "The heart is enlarged": positive findings stated through a region.
-ABNORMAL_STATEMENTS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
-    (
-        re.compile(
-            r"\b(heart|cardiac silhouette|cardiac shadow|cardiomediastinal silhouette|"
-            r"heart size|cardiac size)\b[^.;]*\b(enlarged|enlargement|large|prominent)\b"
-        ),
-        ("cardiomegaly", "enlarged cardiac silhouette"),
-    ),
-    (
-        re.compile(r"\blungs?\b[^.;]*\b(hyperinflated|hyperexpanded|hyperlucent|overinflated)\b"),
-        ("hyperinflation", "lung hyperinflation", "emphysema"),
-    ),
-    (
-        re.compile(r"\b(low lung volumes|lungs? (are|is) (hypoinflated|hypoexpanded))\b"),
-        ("low lung volumes", "hypoinflation", "lung hypoinflation"),
-    ),
-]
-
-
-def _phrase_table(rows: list[tuple[str, ...]]) -> dict[tuple[str, ...], tuple[str, ...]]:
-    return {tuple(r[0].split()): r for r in rows}
-
-
-_PRE = _phrase_table(PRE_TRIGGERS)
-_POST = _phrase_table(POST_TRIGGERS)
-_CHANGE = _phrase_table(CHANGE_PHRASES)
-_CHILD = _phrase_table(CHILD_CONNECTORS)
-_PSEUDO = {tuple(p.split()) for p in PSEUDO_NEGATION}
+_DEFINITE = ("positive", "probable", "high probability")
 
 
 @dataclass
@@ -404,6 +117,8 @@ class _Hit:
 
 def _find_phrases(words: list[str], table: dict[tuple[str, ...], tuple[str, ...]]) -> list[_Hit]:
     """Longest phrase matches of `table` over `words`, non-overlapping."""
+    if not table:
+        return []
     longest = max(len(k) for k in table)
     hits, i = [], 0
     while i < len(words):
@@ -430,35 +145,15 @@ class _Mention:
     child_type: str | None = None
     first: int = 0  # first token of the phrase naming it (modifiers, laterality, region)
     last: int = 0
+    status: bool = False  # a normal statement (or an unspecified abnormality)
 
-
-PREPOSITION_GAP = {
-    "in",
-    "the",
-    "at",
-    "of",
-    "within",
-    "over",
-    "involving",
-    "bilateral",
-    "left",
-    "right",
-    "both",
-    "a",
-    "an",
-    "along",
-    "projecting",
-    "overlying",
-    "seen",
-    "noted",
-    "is",
-    "are",
-    "there",
-    "lower",
-    "upper",
-    "mid",
-    "middle",
-}
+    @property
+    def normal(self) -> bool:
+        """A statement that something is normal."""
+        if not self.status:
+            return False
+        negated = self.probability in _NEGATIVE
+        return negated if self.span.name in STATUS_FINDINGS else not negated
 
 
 def _distance(m: _Mention, r: Span) -> tuple[int, int]:
@@ -471,11 +166,16 @@ class RuleExtractor:
     """Sentence -> raw observations, using the ontology lexicon."""
 
     def __init__(
-        self, lexicon: Lexicon, region_ancestors: Callable[[str], list[str]] | None = None
+        self,
+        lexicon: Lexicon,
+        region_ancestors: Callable[[str], list[str]] | None = None,
+        words: WordLists | None = None,
     ) -> None:
         self.lexicon = lexicon
         self.region_ancestors = region_ancestors or (lambda name: [])
+        self.w = words or load()
 
+    # -- spans -------------------------------------------------------------------------
     def _composed(
         self, spans: list[Span], words: list[str], tokens: list[Token], sentence: str
     ) -> list[Span]:
@@ -486,7 +186,7 @@ class RuleExtractor:
         for r in [s for s in spans if s.kind == "region"]:
             j = r.start
             prep = []
-            while j > 0 and words[j - 1] in ("of", "in", "the", "at", "within", "involving"):
+            while j > 0 and words[j - 1] in _LINK_WORDS:
                 j -= 1
                 prep.insert(0, words[j])
             if not prep:
@@ -521,51 +221,228 @@ class RuleExtractor:
                     )
                     taken |= set(range(start, j))
                     break
+        for r in [s for s in spans if s.kind == "region"]:
+            # "mild thoracic spine degenerative change", "left hilar prominence"
+            names = [r.name, *self.region_ancestors(r.name)]
+            for k in (3, 2, 1):
+                end = r.end + k
+                if end > len(words) or any(i in taken for i in range(r.end, end)):
+                    continue
+                head = words[r.end : end]
+                if not all(w[0].isalpha() for w in head):
+                    continue
+                hit = None
+                for name in names:
+                    bare = [w for w in name.split() if w not in ("left", "right")]
+                    for cand in ([*head, "of", "the", *name.split()], [*bare, *head]):
+                        hit = self.lexicon.lookup(cand)
+                        if hit and hit[1] == "finding":
+                            break
+                        hit = None
+                    if hit:
+                        break
+                if hit:
+                    text = sentence[tokens[r.end].start : tokens[end - 1].end]
+                    out.append(Span(r.end, end, "finding", hit[0], text))
+                    taken |= set(range(r.end, end))
+                    break
         return sorted(out, key=lambda s: s.start)
 
+    def _predicates(
+        self,
+        spans: list[Span],
+        words: list[str],
+        tokens: list[Token],
+        sentence: str,
+        subject_of: dict[int, Span],
+    ) -> list[Span]:
+        """Findings and normal statements said of a region through a predicate: "the right
+        hemidiaphragm is elevated" (elevated hemidiaphragm), "lung volumes are low", "the
+        aorta is calcified and tortuous", "the lungs are clear", "bones intact"."""
+        taken = {i for s in spans for i in range(s.start, s.end)}
+        out = list(spans)
+        ending_at = {s.end: s for s in spans if s.kind == "region"}
+        for i, word in enumerate(words):
+            if word in self.w.copulas:
+                j = i + 1
+            elif i in ending_at:  # "lungs clear", "aorta tortuous": no copula
+                j = i
+            else:
+                continue
+            region = ending_at.get(i)
+            if region is None and i > 0 and words[i - 1] in self.w.aspect_nouns:
+                region = ending_at.get(i - 1)  # "heart size is ...", "cardiac contours are"
+            subjects = self._subjects(region, words, i)
+            if not subjects:
+                continue
+            # "is not enlarged", "are mildly hyperinflated": cues and degrees stay outside
+            while j < len(words) and (words[j] in ("not", "no", "longer") or words[j] in _DEGREE):
+                j += 1
+            while j < len(words) and words[j][0].isalpha() and j not in taken:
+                end = self._predicate(j, region, subjects, words, tokens, sentence, out)
+                if end is None:
+                    break
+                if region is not None:
+                    subject_of[j] = region
+                taken |= set(range(j, end))
+                j = end
+                if j >= len(words) or words[j] not in ("and", ","):
+                    break
+                j += 1
+        for r in [s for s in spans if s.kind == "region"]:
+            # "elevated right diaphragm": an adjective before the region names the finding
+            j = r.start - 1
+            if j >= 0 and words[j] in ("left", "right"):
+                j -= 1
+            if j < 0 or j in taken or not words[j][0].isalpha() or words[j] in _ARTICLES:
+                continue
+            if self._predicate(j, r, self._subjects(r, words, r.end), words, tokens, sentence, out):
+                taken.add(j)
+                subject_of[j] = r
+        return sorted(out, key=lambda s: s.start)
+
+    def _subjects(self, region: Span | None, words: list[str], end: int) -> list[list[str]]:
+        """Word sequences naming what a predicate is said of, most specific first."""
+        if region is not None:
+            names = [words[region.start : region.end], region.name.split()]  # as written first
+            bare = [[w for w in n if w not in ("left", "right")] for n in names]
+            return [n for n in names + bare if n]
+        lo = end
+        stop = _ARTICLES | self.w.copulas | self.w.list_connectors
+        while lo > 0 and end - lo < 3 and words[lo - 1][0].isalpha() and words[lo - 1] not in stop:
+            lo -= 1
+        return [words[k:end] for k in range(lo, end)]
+
+    def _predicate(
+        self,
+        j: int,
+        region: Span | None,
+        subjects: list[list[str]],
+        words: list[str],
+        tokens: list[Token],
+        sentence: str,
+        out: list[Span],
+    ) -> int | None:
+        """Add the span the predicate at `j` names; its end, or None when it names nothing."""
+        normal = _find_phrases(words[j : j + 4], self.w.normal_predicates)
+        if region is not None and normal and normal[0].start == 0:
+            end = j + normal[0].end
+            if end >= len(words) or words[end] != "of":  # "clear of effusion" is a negation
+                out.append(
+                    Span(j, end, "finding", NORMAL, sentence[tokens[j].start : tokens[end - 1].end])
+                )
+                return end
+        said_of = region.text if region is not None else " ".join(subjects[0])
+        for subject in subjects:
+            for before in (True, False):
+                cand = [words[j], *subject] if before else [*subject, words[j]]
+                hit = self.lexicon.lookup(cand)
+                if hit and hit[1] == "finding" and hit[0] not in NORMAL_FINDINGS:
+                    # named as the lexicon says it: "elevated right hemidiaphragm"
+                    name = f"{tokens[j].raw} {said_of}" if before else f"{said_of} {tokens[j].raw}"
+                    out.append(Span(j, j + 1, "finding", hit[0], name))
+                    return j + 1
+        return None
+
+    def _spans(
+        self, tokens: list[Token], words: list[str], sentence: str, subject_of: dict[int, Span]
+    ) -> list[Span]:
+        spans = self.lexicon.find(tokens, sentence)
+        # "no findings to suggest pneumonia": "no findings" is the cue, not a normal statement.
+        spans = [
+            s
+            for s in spans
+            if not (
+                s.kind == "finding"
+                and s.name in NORMAL_FINDINGS
+                and words[s.start] == "no"
+                and s.end < len(words)
+                and words[s.end] in _CUE_AFTER_NO_FINDINGS
+            )
+        ]
+        spans = self._composed(spans, words, tokens, sentence)
+        return self._predicates(spans, words, tokens, sentence, subject_of)
+
     # -- clause structure ----------------------------------------------------------------
-    @staticmethod
-    def _clauses(words: list[str]) -> list[int]:
+    def _clauses(self, words: list[str]) -> list[int]:
         """Clause id per token: a terminator or a statement-starting comma opens a new one."""
         ids, cur = [], 0
         for i, w in enumerate(words):
-            if w in TERMINATORS:
+            if w in self.w.terminators:
                 cur += 1
             elif w == ",":
                 nxt = words[i + 1 : i + 5]
-                starts_list = bool(nxt) and nxt[0] in LIST_CONNECTORS
-                if not starts_list and any(x in STATEMENT_WORDS for x in nxt):
+                starts_list = bool(nxt) and nxt[0] in self.w.list_connectors
+                # "no acute, displaced rib fractures": a comma right after a modifier
+                starts_list |= i > 0 and words[i - 1] in self.w.modifiers
+                if not starts_list and any(x in self.w.statement_words for x in nxt):
                     cur += 1
             ids.append(cur)
         return ids
+
+    def _breaks(self, words: list[str], lo: int, hi: int) -> bool:
+        """Whether a negation/uncertainty scope from `lo` stops before `hi`: "with", or an
+        "and" (no comma before it) that starts a new finding ("no effusion and mild ...")."""
+        for k in range(lo, hi):
+            if words[k] in self.w.breakers:
+                return True
+            if words[k] == "and" and k > 0 and words[k - 1] != ",":
+                nxt = [x for x in words[k + 1 : k + 3] if x not in _ARTICLES]
+                if nxt and nxt[0] in _SEVERITY:
+                    return True
+        return False
 
     def extract(self, sentence: str) -> list[RawObservation]:
         tokens = tokenize(sentence)
         words = [t.text for t in tokens]
         if not words:
             return []
-        spans = self._composed(self.lexicon.find(tokens, sentence), words, tokens, sentence)
+        subject_of: dict[int, Span] = {}  # predicate span start -> the region it is said of
+        spans = self._spans(tokens, words, sentence, subject_of)
         clause = self._clauses(words)
-        findings = [_Mention(s, first=s.start, last=s.end) for s in spans if s.kind == "finding"]
+        findings = [
+            _Mention(
+                s,
+                first=s.start,
+                last=s.end,
+                status=s.name in NORMAL_FINDINGS or s.name in STATUS_FINDINGS,
+            )
+            for s in spans
+            if s.kind == "finding"
+        ]
         regions = [s for s in spans if s.kind == "region"]
         covered = {i for s in spans for i in range(s.start, s.end)}
 
-        pre = [h for h in _find_phrases(words, _PRE) if not (set(range(h.start, h.end)) & covered)]
-        post = _find_phrases(words, _POST)
-        pseudo = _find_phrases(words, {k: (" ".join(k),) for k in _PSEUDO})
-        pseudo_tokens = {i for h in pseudo for i in range(h.start, h.end)}
-        changes = [
-            h for h in _find_phrases(words, _CHANGE) if not (set(range(h.start, h.end)) & covered)
-        ]
+        def free(hits: list[_Hit]) -> list[_Hit]:
+            return [h for h in hits if not (set(range(h.start, h.end)) & covered)]
 
-        for m in findings:
-            self._probability(m, findings, pre, post, pseudo_tokens, clause, words)
+        pre = free(_find_phrases(words, self.w.pre))
+        post = free(_find_phrases(words, self.w.post))
+        pseudo = _find_phrases(words, self.w.pseudo)
+        pseudo_tokens = {i for h in pseudo for i in range(h.start, h.end)}
+        changes = free(_find_phrases(words, self.w.changes))
+
+        for k, m in enumerate(findings):
+            self._probability(m, k, findings, pre, post, pseudo_tokens, clause, words)
+        # advice and disclaimers ("if there is concern for ...") name nothing that was seen
+        findings = [m for m in findings if m.probability != "hypothetical"]
+        self._said_normal(findings, words, clause)
+        self._alternatives(findings, words, clause, covered, pseudo)
         self._children(findings, words, clause)
         self._attach_regions(findings, regions, clause, words, tokens)
-        self._modifiers(findings, words, clause, covered)
+        for m in findings:  # "the aorta is calcified and tortuous": both are of the aorta
+            said_of = subject_of.get(m.span.start)
+            if said_of is not None and said_of not in m.regions:
+                m.regions.append(said_of)
+        self._modifiers(findings, words, clause, covered, set(subject_of))
         finding_clauses = {clause[m.span.start] for m in findings}
         for m in findings:
-            m.changes = [h.value[1] for h in changes if clause[h.start] == clause[m.span.start]]
+            m.changes = [
+                h.value[1]
+                for h in changes
+                if clause[h.start] == clause[m.span.start]
+                and not self._breaks(words, *sorted((h.end, m.span.start)))
+            ]
         for h in changes:
             # "Pleural thickening, unchanged from prior.": a change in a clause of its own
             # speaks of the nearest finding before it.
@@ -576,15 +453,13 @@ class RuleExtractor:
             m.changes = list(dict.fromkeys(m.changes))
             if "no new" in m.changes and "new" in m.changes:
                 m.changes.remove("new")
-        observations = self._to_raw(findings, sentence, tokens, changes)
-        if not any(m.parent is None for m in findings):
-            observations += self._statements(sentence)
-        return observations
+        return self._to_raw(findings, sentence, tokens, changes, clause)
 
     # -- negation / uncertainty ----------------------------------------------------------
     def _probability(
         self,
         m: _Mention,
+        k: int,
         findings: list[_Mention],
         pre: list[_Hit],
         post: list[_Hit],
@@ -593,50 +468,145 @@ class RuleExtractor:
         words: list[str],
     ) -> None:
         c = clause[m.span.start]
-        best: _Hit | None = None
-        for h in pre:
-            if (
-                h.end <= m.span.start
-                and clause[h.start] == c
-                and h.start not in pseudo
-                and (best is None or h.start > best.start)
-            ):
-                best = h
-        negated_before = any(
-            h.value[1] == "negative"
-            and h.end <= m.span.start
+        in_scope = [
+            h
+            for h in pre
+            if h.end <= m.span.start
             and clause[h.start] == c
             and h.start not in pseudo
-            for h in pre
+            and not self._breaks(words, h.end, m.span.start)
+        ]
+        # The nearest cue governs ("no effusion, likely atelectasis"); a negation hedged by
+        # "no definite" is unlikely.
+        if m.status and m.span.name in NORMAL_FINDINGS:
+            # "no comparison. Clear lungs" joined: only "not normal" negates a normal statement
+            in_scope = [h for h in in_scope if h.end == m.span.start and words[h.start] == "not"]
+        # advice governs all it covers: "if there is concern for X" is not a finding
+        hypothetical = [h for h in in_scope if h.value[1] == "hypothetical"]
+        best = (
+            hypothetical[0] if hypothetical else max(in_scope, key=lambda h: h.start, default=None)
         )
-        post_hit = next((h for h in post if h.start >= m.span.end and clause[h.start] == c), None)
-        if negated_before:
-            neg_end = max(
-                h.end
-                for h in pre
-                if h.value[1] == "negative"
-                and h.end <= m.span.start
+        if best is not None:
+            if best.value[1] == "negative":
+                hedge = any(w in self.w.hedges for w in words[best.end : m.span.start])
+                m.probability = "unlikely" if hedge else "negative"
+            else:
+                m.probability = best.value[1]
+        hit = next(
+            (
+                h
+                for h in post
+                if h.start >= m.span.end
                 and clause[h.start] == c
-                and h.start not in pseudo
-            )
-            # "no definite X" hedges the negation; "clear, without X" does not.
-            hedge = any(w in HEDGES for w in words[neg_end : m.span.start])
-            m.probability = "unlikely" if hedge else "negative"
-        elif best is not None:
-            m.probability = best.value[1]
-        if post_hit is not None and not negated_before:
-            m.probability = post_hit.value[1]
+                and self._governs_post(m, k, findings, h, words)
+            ),
+            None,
+        )
+        if hit is not None and (best is None or best.value[1] != "negative"):
+            m.probability = hit.value[1]
+
+    def _governs_post(
+        self, m: _Mention, k: int, findings: list[_Mention], h: _Hit, words: list[str]
+    ) -> bool:
+        """A cue after findings speaks of the nearest one and those listed with it."""
+        between = [f for f in findings[k + 1 :] if f.span.end <= h.start]
+        chain = [m, *between]
+        for a, b in zip(chain, chain[1:], strict=False):
+            if not self._listed(words[a.span.end : b.span.start]):
+                return False
+        return True
+
+    def _listed(self, gap: list[str]) -> bool:
+        """Whether the words between two findings only join them as items of one list."""
+        return all(
+            w in (",", "/")
+            or w in self.w.list_connectors
+            or w in self.w.alternatives
+            or w in _ARTICLES
+            or w in self.w.modifiers
+            or w in self.w.laterality
+            for w in gap
+        )
+
+    def _said_normal(self, findings: list[_Mention], words: list[str], clause: list[int]) -> None:
+        """ "Heart size and pulmonary vascular engorgement appear within limits of normal": a
+        finding that is the subject of a normal statement is absent."""
+        for k, n in enumerate(findings):
+            if not (n.status and n.normal):
+                continue
+            for m in reversed(findings[:k]):
+                gap = words[m.span.end : n.span.start]
+                if (
+                    clause[m.span.start] != clause[n.span.start]
+                    or m.status
+                    or not all(
+                        w in self.w.copulas or w in _DEGREE or w in ("and", ",", "to", "be")
+                        for w in gap
+                    )
+                ):
+                    break
+                if m.probability in _DEFINITE:
+                    m.probability = "negative"
+                n = m
+
+    # -- alternatives --------------------------------------------------------------------
+    def _alternatives(
+        self,
+        findings: list[_Mention],
+        words: list[str],
+        clause: list[int],
+        covered: set[int],
+        pseudo: list[_Hit],
+    ) -> None:
+        """ "A or B", "A versus B", "A and/or B" in a statement that asserts them: either
+        may be present, so neither is certain ("left lower lobe atelectasis or pneumonia")."""
+        for k in range(1, len(findings)):
+            a, b = findings[k - 1], findings[k]
+            if clause[a.span.start] != clause[b.span.start] or a.status or b.status:
+                continue
+            gap = words[a.span.end : b.span.start]
+            if not any(w in self.w.alternatives for w in gap):
+                continue
+            if not all(
+                w in (",", "/")
+                or w in self.w.list_connectors
+                or w in self.w.alternatives
+                or w in _ARTICLES
+                or w in self.w.modifiers
+                or w in self.w.laterality
+                or (a.span.end + i) in covered
+                for i, w in enumerate(gap)
+            ):
+                continue
+            # "no change in the pneumothorax or effusion" asserts both; a negation denies both
+            if any(
+                clause[h.start] == clause[a.span.start] and h.end <= a.span.start for h in pseudo
+            ):
+                continue
+            group = [a, b]
+            j = k - 1
+            while j > 0 and words[findings[j - 1].span.end : findings[j].span.start] in (
+                [","],
+                [",", "and"],
+            ):
+                group.insert(0, findings[j - 1])
+                j -= 1
+            for m in group:
+                if m.probability in _DEFINITE:
+                    m.probability = "possible"
 
     # -- children ------------------------------------------------------------------------
     def _children(self, findings: list[_Mention], words: list[str], clause: list[int]) -> None:
         for j in range(1, len(findings)):
             b = findings[j]
             a = findings[j - 1]
+            if a.status or b.status:
+                continue
             gap = words[a.span.end : b.span.start]
             hit = None
             for i in range(len(gap)):
                 for n in range(min(4, len(gap) - i), 0, -1):
-                    row = _CHILD.get(tuple(gap[i : i + n]))
+                    row = self.w.children.get(tuple(gap[i : i + n]))
                     if row:
                         hit = row
                         break
@@ -649,11 +619,17 @@ class RuleExtractor:
                     b.probability = a.probability
                 continue
             root = a.parent if a.parent is not None else j - 1
-            b.parent, b.child_type = root, hit[1]
             parent = findings[root]
+            if parent.probability in _NEGATIVE and gap and gap[0] == ",":
+                continue  # "no effusion, likely atelectasis": a new statement, not a child
+            if hit[1] == "associated_with" and (parent.probability in _NEGATIVE) != (
+                b.probability in _NEGATIVE
+            ):
+                continue  # "no cardiomegaly with bilateral effusions": two statements
+            b.parent, b.child_type = root, hit[1]
             if parent.probability == "negative" and hit[1] == "suggestive_of":
                 b.probability = "negative"  # "no opacity to suggest pneumonia"
-            elif hit[2] is not None and b.probability == "positive":
+            elif hit[2] and b.probability == "positive":
                 b.probability = hit[2]
 
     # -- regions and laterality ----------------------------------------------------------
@@ -665,29 +641,30 @@ class RuleExtractor:
         words: list[str],
         tokens: list[Token],
     ) -> None:
-        tops = findings
         for r in regions:
-            same = [m for m in tops if clause[m.span.start] == clause[r.start]]
+            same = [m for m in findings if clause[m.span.start] == clause[r.start]]
             if not same:
+                continue
+            if self._landmark(r, words):
                 continue
             before = [m for m in same if m.span.end <= r.start]
             # "opacity in the left upper lobe": a region after a preposition belongs to the
             # finding before it, even when another finding follows closely.
-            if before and set(words[before[-1].span.end : r.start]) <= PREPOSITION_GAP:
+            if before and set(words[before[-1].span.end : r.start]) <= self.w.preposition_gap:
                 target = before[-1]
             else:
                 target = min(same, key=lambda m, r=r: _distance(m, r))
             target.regions.append(r)
             gap = words[r.end : target.span.start]
-            if r.end <= target.span.start and all(
-                w in _MODIFIER_OF or w in LATERALITY_WORDS or w in ("and", ",") for w in gap
+            if r.start < target.span.start and all(
+                w in self.w.modifiers or w in self.w.laterality or w in ("and", ",") for w in gap
             ):
                 target.first = min(target.first, r.start)
             else:
                 target.last = max(target.last, r.end)
         in_region = {i for r in regions for i in range(r.start, r.end)}
         for i, w in enumerate(words):
-            side = LATERALITY_WORDS.get(w)
+            side = self.w.laterality.get(w)
             if side is None or i in in_region:
                 continue
             same = [m for m in findings if clause[m.span.start] == clause[i]]
@@ -699,25 +676,47 @@ class RuleExtractor:
             target.laterality = side if target.laterality in (None, side) else "bilateral"
             target.first = min(target.first, i)
             target.last = max(target.last, i + 1)
-            for implied in IMPLIED_REGIONS.get(w, ()):
+            for implied in self.w.implied_regions.get(w, ()):
                 hit = self.lexicon.lookup(implied.split())
                 if hit and hit[1] == "region":
                     target.regions.append(Span(i, i + 1, "region", hit[0], tokens[i].raw))
                     break
 
+    def _landmark(self, r: Span, words: list[str]) -> bool:
+        """ "Opacity overlying the left 5th rib": a bone the finding projects over is where
+        it is seen on the image, not where it is."""
+        before = words[max(0, r.start - 4) : r.start]
+        return any(w in _PROJECTING for w in before) and "bones" in self.region_ancestors(r.name)
+
     def _modifiers(
-        self, findings: list[_Mention], words: list[str], clause: list[int], covered: set[int]
+        self,
+        findings: list[_Mention],
+        words: list[str],
+        clause: list[int],
+        covered: set[int],
+        predicates: set[int],
     ) -> None:
+        mods = self.w.modifiers
+        longest = self.w.max_modifier_words
         for m in findings:
+            if m.status:
+                continue
+            if m.span.start in predicates:
+                # "is mildly enlarged": only the degree word right before the predicate
+                before = words[m.span.start - 1] if m.span.start else ""
+                if before in mods:
+                    mtype, value = mods[before]
+                    m.modifiers.setdefault(mtype, []).append(value)
+                continue
             lo = m.span.start
             # Walk left over modifiers, laterality words and regions of this finding.
             i = m.span.start - 1
             while i >= 0 and clause[i] == clause[m.span.start] and m.span.start - i <= 6:
                 matched = False
-                for n in range(min(_MAX_MOD, i + 1), 0, -1):
+                for n in range(min(longest, i + 1), 0, -1):
                     phrase = " ".join(words[i - n + 1 : i + 1])
-                    if phrase in _MODIFIER_OF:
-                        mtype, value = _MODIFIER_OF[phrase]
+                    if phrase in mods:
+                        mtype, value = mods[phrase]
                         vals = m.modifiers.setdefault(mtype, [])
                         if value not in vals:
                             vals.insert(0, value)
@@ -728,7 +727,7 @@ class RuleExtractor:
                 if matched:
                     continue
                 if (
-                    words[i] in LATERALITY_WORDS
+                    words[i] in self.w.laterality
                     or words[i] in ("to", "and", ",")
                     or (i in covered and any(r.start <= i < r.end for r in m.regions))
                 ):
@@ -738,7 +737,7 @@ class RuleExtractor:
             m.first = min(m.first, lo)
             # Modifiers inside the matched words ("mild cardiomegaly" is one synonym).
             for j in range(m.span.start, m.span.end):
-                hit = _MODIFIER_OF.get(words[j])
+                hit = mods.get(words[j])
                 if hit and hit[1] not in m.modifiers.get(hit[0], []):
                     m.modifiers.setdefault(hit[0], []).append(hit[1])
             if m.laterality == "bilateral":
@@ -748,27 +747,32 @@ class RuleExtractor:
 
     # -- output --------------------------------------------------------------------------
     def _to_raw(
-        self, findings: list[_Mention], sentence: str, tokens: list[Token], changes: list[_Hit]
+        self,
+        findings: list[_Mention],
+        sentence: str,
+        tokens: list[Token],
+        changes: list[_Hit],
+        clause: list[int],
     ) -> list[RawObservation]:
         change_words = {i for h in changes for i in range(h.start, h.end)}
         raws: list[RawObservation] = []
         for m in findings:
+            if m.status:
+                raws.append(self._status_observation(m, tokens, clause))
+                continue
+            lo, hi = m.first, max(m.last, m.span.end)
+            if _predicated(m.span, tokens, sentence):
+                # "the heart is not enlarged": the predicate's own name, its modifiers first
+                lo, hi = m.span.start, m.span.start
             words = [
                 tokens[i].raw.lower()
-                for i in range(m.first, max(m.last, m.span.end))
+                for i in range(lo, hi)
                 if i not in change_words and tokens[i].text[0].isalnum()
             ]
+            if lo == hi:
+                words = m.span.text.lower().split()
             phrase = " ".join(words) or m.span.text.lower()
-            prefix = {
-                "negative": "no ",
-                "possible": "possible ",
-                "may": "possible ",
-                "uncertain": "possible ",
-                "probable": "probable ",
-                "high probability": "probable ",
-                "unlikely": "unlikely ",
-            }.get(m.probability, "")
-            name = re.sub(r"\s+", " ", f"{prefix}{phrase}").strip()
+            name = re.sub(r"\s+", " ", f"{_PREFIX.get(m.probability, '')}{phrase}").strip()
             raws.append(
                 RawObservation(
                     name=name,
@@ -787,7 +791,7 @@ class RuleExtractor:
         for k, raw in enumerate(raws):
             if n_top == 1 and top[k] and not raw.change:
                 raw.summary_sentence = sentence
-            else:
+            elif not raw.summary_sentence:
                 raw.summary_sentence = _sentence_of(raw.name)
         out: list[RawObservation] = []
         for k, m in enumerate(findings):
@@ -797,53 +801,77 @@ class RuleExtractor:
                 raws[m.parent].children.append(raws[k])
         return out
 
-    def _statements(self, sentence: str) -> list[RawObservation]:
-        """Region-level statements ("heart size is normal", "the heart is enlarged")."""
-        low = sentence.lower()
-        out: list[RawObservation] = []
-        negated = re.search(r"\b(no|not|without)\b", low) is not None
-        for pattern, names in ABNORMAL_STATEMENTS:
-            if pattern.search(low):
-                name = next((n for n in names if self.lexicon.lookup(n.split())), None)
-                if name:
-                    concept = self.lexicon.lookup(name.split())[0]
-                    prob = (
-                        "negative"
-                        if re.search(r"\bnot (enlarged|large|prominent)", low)
-                        else "positive"
-                    )
-                    mods = {}
-                    for word, (mtype, value) in _MODIFIER_OF.items():
-                        if re.search(rf"\b{re.escape(word)}\b", low):
-                            mods.setdefault(mtype, []).append(value)
-                    reg = self.lexicon.lookup(["heart"]) if concept == names[0] else None
-                    out.append(
-                        RawObservation(
-                            name=("no " if prob == "negative" else "") + name,
-                            summary_sentence=sentence,
-                            entity=[concept],
-                            regions=[reg[0]] if reg and reg[1] == "region" else [],
-                            probability=prob,
-                            modifiers=mods,
-                        )
-                    )
-                    return out
-        for pattern, names, region in NORMAL_STATEMENTS:
-            if pattern.search(low) and not (negated and "no acute" not in low):
-                name = next((n for n in names if self.lexicon.lookup(n.split())), None)
-                if name:
-                    concept = self.lexicon.lookup(name.split())[0]
-                    reg = self.lexicon.lookup(region.split())
-                    out.append(
-                        RawObservation(
-                            name=f"no {name}",
-                            summary_sentence=sentence,
-                            entity=[concept],
-                            regions=[reg[0]] if reg and reg[1] == "region" else [],
-                            probability="negative",
-                        )
-                    )
-        return out
+    def _status_observation(
+        self, m: _Mention, tokens: list[Token], clause: list[int]
+    ) -> RawObservation:
+        """A normal statement as a negative observation of what it rules out, located at the
+        regions it calls normal; a global one ("no acute cardiopulmonary abnormality") rules
+        out any abnormality where its words point. An unspecified abnormality: `abnormal`."""
+        start = m.span.start
+        while (
+            start > 0
+            and clause[start - 1] == clause[m.span.start]
+            and tokens[start - 1].text != ","
+        ):
+            start -= 1
+        said = tokens[start : m.span.end]
+        region_names = list(dict.fromkeys(r.name for r in m.regions))
+        scoped = not region_names
+        if scoped:
+            for t in said:
+                for name in self.w.normal_scopes.get(t.text, ()):
+                    hit = self.lexicon.lookup(name.split())
+                    if hit and hit[1] == "region" and hit[0] not in region_names:
+                        region_names.append(hit[0])
+        if not m.normal:
+            return RawObservation(
+                name=re.sub(r"\s+", " ", m.span.text.lower()),
+                entity=["abnormal"],
+                regions=region_names,
+                probability="positive" if m.probability in _NEGATIVE else m.probability,
+                laterality=m.laterality,
+            )
+        # "clear lungs": a predicate word inside the statement calls its region normal
+        if scoped and _find_phrases([t.text for t in said], self.w.normal_predicates):
+            scoped = False
+        entities: list[str] = []
+        for name in [] if scoped else region_names:
+            ruled_out = self.w.normal_aspects.get(name) or next(
+                (
+                    self.w.normal_aspects[a]
+                    for a in self.region_ancestors(name)
+                    if a in self.w.normal_aspects and self._aspect_inherits(name)
+                ),
+                None,
+            )
+            entities.append(ruled_out or "abnormal")
+        entities = list(dict.fromkeys(entities)) or ["abnormal"]
+        surface = [r.text.lower() for r in m.regions]
+        if surface:
+            verb = "are" if len(surface) > 1 or surface[0].endswith("s") else "is"
+            where = " and ".join(dict.fromkeys(surface))
+            name, summary = f"normal {where}", f"The {where} {verb} normal."
+        else:
+            text = " ".join(t.raw.lower() for t in said if t.text[0].isalnum())
+            text = text if len(said) <= 10 else m.span.text.lower()
+            name, summary = text, _sentence_of(text)
+        return RawObservation(
+            name=name,
+            summary_sentence=summary,
+            entity=entities,
+            regions=region_names,
+            probability="negative",
+            laterality=m.laterality,
+        )
+
+    def _aspect_inherits(self, region: str) -> bool:
+        """Lung parts inherit "clear" -> no opacity; other parts say only "no abnormality"."""
+        return any(a in ("lungs", "left lung", "right lung") for a in self.region_ancestors(region))
+
+
+def _predicated(span: Span, tokens: list[Token], sentence: str) -> bool:
+    """A span added for a predicate carries its own name instead of the sentence's words."""
+    return span.text != sentence[tokens[span.start].start : tokens[span.end - 1].end]
 
 
 def _sentence_of(name: str) -> str:

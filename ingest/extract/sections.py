@@ -133,7 +133,13 @@ _ABBREV = (
     "sp",
     "incl",
 )
-_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])|(?<=[a-z]{2}\.)(?=[A-Z][a-z])|\n+")
+# A sentence ends at . ! ? before a capital, a digit or a quote; after a word of two or more
+# letters also before a lower-case word ("No effusions. cardiomegaly." is two sentences;
+# abbreviations such as "vs." are joined back below).
+_SPLIT = re.compile(
+    r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])|(?<=[a-z]{2}\.)(?=[A-Z][a-z])"
+    r"|(?<=[A-Za-z]{2}\.)\s+(?=[a-z]{3,})|\n+"
+)
 _LIST_MARK = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*\u2022])\s+")
 
 
