@@ -93,11 +93,45 @@ def test_findings_and_impression_duplicates_merge(mimic_graph: SceneGraph) -> No
     assert {mimic_graph.sentences[s].section_type for s in sentences} == {"IMPRESSION"}
 
 
-def test_default_negative_added_only_when_nothing_contradicts(mimic_graph: SceneGraph) -> None:
-    edema = _obs_with(mimic_graph, "pulmonary edema")
-    assert len(edema) == 1 and edema[0].from_report is False and edema[0].positiveness == "neg"
-    # Consolidation is related to the positive opacity/pneumonia: no default negative for it.
-    assert not [o for o in _obs_with(mimic_graph, "consolidation") if not o.from_report]
+def test_default_negative_not_added_beside_a_broader_positive_finding(
+    mimic_graph: SceneGraph,
+) -> None:
+    # A left lower lobe "opacity" could be consolidation or edema: neither is ruled out.
+    for finding in ("consolidation", "pulmonary edema"):
+        assert not [o for o in _obs_with(mimic_graph, finding) if not o.from_report]
+
+
+def test_default_negatives_added_where_the_report_says_nothing_related(
+    pipeline: ReportPipeline,
+) -> None:
+    sg = pipeline.build(
+        ReportInput(
+            file="inline",
+            study_id="s1",
+            patient_id="p1",
+            text="FINDINGS: Mild cardiomegaly. No pleural effusion.",
+        )
+    )
+    assert isinstance(sg, SceneGraph)
+    defaults = {e for o in sg.observations.values() if not o.from_report for e in o.obs_entities}
+    assert defaults == {"pneumothorax", "consolidation", "pulmonary edema"}
+    assert all(o.positiveness == "neg" for o in sg.observations.values() if not o.from_report)
+
+
+def test_default_negative_never_contradicts_a_look_alike(pipeline: ReportPipeline) -> None:
+    # IU wording: "basilar infiltrates" beside a default "There is no consolidation."
+    sg = pipeline.build(
+        ReportInput(
+            file="inline",
+            study_id="s2",
+            patient_id="p2",
+            text="FINDINGS: Bilateral basilar infiltrates. Heart size normal.",
+        )
+    )
+    assert isinstance(sg, SceneGraph)
+    defaults = {e for o in sg.observations.values() if not o.from_report for e in o.obs_entities}
+    assert "consolidation" not in defaults and "pulmonary edema" not in defaults
+    assert {"pneumothorax", "pleural effusion"} <= defaults
 
 
 def test_region_tree_is_filled_and_related(mimic_graph: SceneGraph) -> None:

@@ -43,6 +43,12 @@ def _sentence(text: str) -> str:
     return f"{text[:1].upper()}{text[1:]}." if text else ""
 
 
+def _questioned(text: str) -> str:
+    """The phrase a question mark asks about: "Cough, fever. Pneumonia?" -> "Pneumonia"."""
+    m = re.search(r"([^.,;?]+)\?", text)
+    return m.group(1) if m else ""
+
+
 def parse_indication(text: str, lexicon: Lexicon) -> RawIndication | None:
     """None when the report has no indication text."""
     clean = _clean(text)
@@ -81,14 +87,16 @@ def parse_indication(text: str, lexicon: Lexicon) -> RawIndication | None:
         indication = clean
     if indication:
         indication = re.sub(
-            r"^(?:(?:\d{1,3}[- ]?(?:y/?o|year[- ]old)|[MF]|male|female|man|woman)"
-            r"\s*)+(?:with|w/|presenting with|s/p)?\s*",
+            r"^(?:(?:\d{1,3}[- ]?(?:y/?o|year[- ]old)|female|male|woman|man|[MF])\b"
+            r"[\s,]*)+(?:with|w/|presenting with|s/p)?\s*",
             "",
             indication,
             flags=re.IGNORECASE,
         )
         indication = _sentence(indication) or None
-    scope = asked_text or clean
+    # Only a request names what is asked about ("evaluate for pneumonia", "pneumonia?"); a
+    # history ("preop lumbar surgery", "positive TB test") is context, not a question.
+    scope = asked_text or _questioned(clean)
     tokens = tokenize(scope)
     asked = list(dict.fromkeys(s.text for s in lexicon.find(tokens, scope) if s.kind == "finding"))
     return RawIndication(
