@@ -74,7 +74,12 @@ def load_scene_graphs(
     total: int | None = None,
     source: str = "",
 ) -> IngestReport:
-    """Write scene graphs into the store and report what was loaded, unchanged or rejected."""
+    """Write scene graphs into the store and report what was loaded, unchanged or rejected.
+    The ontology is mirrored into the graph first (when it is not, or is another version),
+    so every study is linked to it as it is written."""
+    from cxrkg.ontology.sync import ensure_synced, link_loaded
+
+    ensure_synced(store)
     report = IngestReport(source=source)
     size = batch_size or store.settings.batch_size
     started = time.perf_counter()
@@ -136,6 +141,8 @@ def load_scene_graphs(
             pending = None
         if patients:
             link_patients(store, sorted(patients))
+        for i in range(0, len(report.loaded), size):  # synonyms and other spellings
+            link_loaded(store, report.loaded[i : i + size])
         if report.loaded:
             store.bump_version()
     except StoreUnavailable as exc:

@@ -357,3 +357,41 @@ def synced_version(store: GraphStore) -> str | None:
     """The ontology version the graph mirrors, or None before the first sync."""
     rows = store.run_named("ontology/meta", read_only=True)
     return rows[0]["version"] if rows else None
+
+
+def ensure_synced(store: GraphStore, onto: Ontology | None = None) -> SyncReport | None:
+    """Mirror the ontology into the graph when it is not there or is another version, so
+    what is loaded next is linked to it (`None`: already in sync)."""
+    if onto is None:
+        from cxrkg.ontology import load_ontology
+
+        onto = load_ontology()
+    if synced_version(store) == onto.version:
+        return None
+    return sync_ontology(store, onto)
+
+
+def link_loaded(store: GraphStore, study_ids: list[str], onto: Ontology | None = None) -> int:
+    """Link the given studies' entity and region texts that are not concept names themselves
+    (synonyms, other spellings) to their concepts; exact names are linked as they are
+    written. Returns the links added."""
+    if not study_ids:
+        return 0
+    if onto is None:
+        from cxrkg.ontology import load_ontology
+
+        onto = load_ontology()
+    added = 0
+    for kind, texts, link in (
+        ("finding", "ontology/loaded_entity_texts", "ontology/link_loaded_observations"),
+        ("region", "ontology/loaded_region_texts", "ontology/link_loaded_regions"),
+    ):
+        mapping: dict[str, str] = {}
+        for row in store.run_named(texts, {"study_ids": study_ids}, read_only=True):
+            concept = onto.resolve(row["text"], kind) if isinstance(row["text"], str) else None
+            if concept is not None:
+                mapping[row["text"]] = concept.name
+        if mapping:
+            rows = store.run_named(link, {"study_ids": study_ids, "mapping": mapping})
+            added += sum(int(r["links"]) for r in rows)
+    return added
