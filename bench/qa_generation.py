@@ -37,14 +37,16 @@ from cxrkg.ingest.load import load_scene_graphs  # noqa: E402
 from cxrkg.ingest.model import SceneGraph  # noqa: E402
 from cxrkg.ingest.sources.qba import QBASource  # noqa: E402
 from cxrkg.qa_gen.generate import (  # noqa: E402
-    ACQUISITION_CATEGORIES,
-    ARTIFACT_ENTITIES,
-    DEVICE_CATEGORIES,
     all_study_ids,
     iter_qa,
     study_questions,
 )
 from cxrkg.qa_gen.sampling import SamplingWeights, study_targets  # noqa: E402
+from cxrkg.qa_gen.scopes import (  # noqa: E402
+    ACQUISITION_CATEGORIES,
+    ARTIFACT_ENTITIES,
+    DEVICE_CATEGORIES,
+)
 from cxrkg.qa_gen.study_data import StudyData  # noqa: E402
 
 DEFINITE = ("certain", "likely")

@@ -42,6 +42,13 @@ PROBABILITY: dict[str, tuple[str, str]] = {
     "negative": ("certain", "neg"),
 }
 CERTAINTY: tuple[str, ...] = ("certain", "likely", "uncertain", "unlikely")
+# Findings that say whether something is normal rather than name a finding ("within normal
+# limits", "abnormality", "no acute disease"): normal statements are their negative
+# observations, and no question is ever asked about them as a finding.
+GENERIC_FINDINGS: tuple[str, ...] = ("normal", "no finding", "abnormal", "disease")
+# Of those, the ones whose positive mention means "nothing abnormal" (Chest ImaGenome's
+# `normal`, PadChest's `normal` label, CheXpert's `No Finding`).
+NORMAL_FINDINGS: tuple[str, ...] = ("normal", "no finding")
 POSITIVENESS: tuple[str, ...] = ("pos", "neg")
 
 # --- modifiers ------------------------------------------------------------------------

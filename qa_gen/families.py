@@ -187,7 +187,7 @@ def _describe_abnormal(
 ) -> list[dict[str, Any]]:
     if row["pos_ids"]:
         answers = obs_answers(sd, row["pos_ids"], MAIN)
-    elif row["obs_ids"] and not row["uncertain_ids"]:
+    elif row["obs_ids"] and not row["uncertain_ids"] and not row.get("open_above_ids"):
         answers = [
             template_answer(
                 answer_text(qtype, "none", **fmt), MAIN, positiveness="neg", regions=regions, sd=sd
@@ -213,8 +213,8 @@ def _is_abnormal(
     regions: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     verdict = _yes_no(row)
-    if verdict is None:
-        return []
+    if verdict is None or (verdict == "no" and row.get("open_above_ids")):
+        return []  # a finding in a broader region may lie here: the graph cannot say "no"
     details = row["pos_ids"] if verdict == "yes" else row["obs_ids"]
     if normal:  # "is normal" inverts the verdict, not the evidence
         verdict = "no" if verdict == "yes" else "yes"

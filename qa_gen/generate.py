@@ -21,13 +21,10 @@ from cxrkg.qa_gen import families
 from cxrkg.qa_gen.answers import walk
 from cxrkg.qa_gen.grading import grade_question
 from cxrkg.qa_gen.sampling import SamplingWeights, Targets, read_weights, study_targets
+from cxrkg.qa_gen.scopes import family_params
 from cxrkg.qa_gen.study_data import StudyData, read_studies
 from cxrkg.qa_gen.templates import Wording
 
-DEVICE_CATEGORIES = ["DEVICE"]
-# Ontology categories (ontology/authoring/findings.txt) that scope B12-B16.
-ACQUISITION_CATEGORIES = ["TECHNICAL_ASSESSMENT"]
-ARTIFACT_ENTITIES = ["artifact"]
 BATCH_SIZE = 200
 
 
@@ -155,13 +152,7 @@ def generate_batch(
     present = [sid for sid in ids if sid in studies]
     if not present:
         return []
-    params = {
-        "study_ids": present,
-        "device_categories": DEVICE_CATEGORIES,
-        "acquisition_categories": ACQUISITION_CATEGORIES,
-        "artifact_entities": ARTIFACT_ENTITIES,
-        "infer_absent": infer_absent,
-    }
+    params = {"study_ids": present, "infer_absent": infer_absent, **family_params()}
     targets = {
         row["study_id"]: study_targets(row, weights, seed)
         for row in store.run_named("qa/mentions", {"study_ids": present}, read_only=True)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cxrkg.cypher.store import GraphStore
+from cxrkg.qa_gen.scopes import askable_finding
 
 DEFAULT_REGIONS: tuple[str, ...] = (
     "lungs",
@@ -118,6 +119,11 @@ def study_targets(mentions: dict[str, Any], weights: SamplingWeights, seed: int)
             ]
         )
     )
+    findings = [f for f in findings if askable_finding(f)]
     extra_r = _sample(weights.regions, study_rng(seed, sid, "regions"), set(regions))
-    extra_f = _sample(weights.findings, study_rng(seed, sid, "findings"), set(findings))
+    extra_f = [
+        f
+        for f in _sample(weights.findings, study_rng(seed, sid, "findings"), set(findings))
+        if askable_finding(f)
+    ]
     return Targets(regions + extra_r, findings + extra_f, extra_r, extra_f)

@@ -125,7 +125,14 @@ def build(
 
 
 def subtree(region: str) -> set[str]:
-    out = {region}
+    """The region and its parts: the test's own tree, and the ontology's part-of (ingest
+    mirrors the ontology, so "mediastinum" holds the heart)."""
+    from cxrkg.ontology import load_ontology
+
+    onto = load_ontology()
+    out = {region} | {
+        r for r in PARENT if onto.get(r, kind="region") and region in onto.ancestors(r)
+    }
     changed = True
     while changed:
         changed = False
@@ -136,9 +143,22 @@ def subtree(region: str) -> set[str]:
     return out
 
 
+def broader(o: Any) -> set[str]:
+    """An observation's findings with their parents: its own, and the ontology's (ingest
+    mirrors the ontology, so cardiomegaly is also an enlarged cardiac silhouette)."""
+    from cxrkg.ontology import load_ontology
+
+    onto = load_ontology()
+    out = set(o.obs_entities) | set(o.obs_entities_parents)
+    for e in o.obs_entities:
+        if onto.get(e, kind="finding"):
+            out |= set(onto.ancestors(e))
+    return out
+
+
 def is_finding(o: Any) -> bool:
     """Devices and technique are neither abnormal nor normal."""
-    return not {"DEVICE", "TECHNICAL_ASSESSMENT"} & set(o.obs_categories)
+    return not {"DEVICE", "TUBES_AND_LINES", "TECHNICAL_ASSESSMENT"} & set(o.obs_categories)
 
 
 def verdict(q: dict[str, Any]) -> str | None:
@@ -204,7 +224,9 @@ def check_study(
             assert verdict(q) is not None, q["answers"][0]["text"]
         # yes/no answers agree with the observations' positiveness and certainty
         if qtype in ("B03_is_abnormal", "B04_is_normal"):
-            top = [obs[o] for o in sg.top_level_obs_ids if is_finding(obs[o])]
+            # every observation counts, children too: a finding nested under a device is
+            # still a finding
+            top = [o for o in obs.values() if is_finding(o)]
             abnormal = any(o.positiveness == "pos" and o.certainty in DEFINITE for o in top)
             clean = not any(o.positiveness == "pos" or o.certainty not in DEFINITE for o in top)
             expected = "yes" if abnormal else "no" if clean else None
@@ -214,7 +236,7 @@ def check_study(
             assert verdict(q) == expected, qtype
         if qtype in ("D02_has_finding", "D06_has_device"):
             f = var["finding"]
-            named = [o for o in obs.values() if f in o.obs_entities or f in o.obs_entities_parents]
+            named = [o for o in obs.values() if f in broader(o)]
             if verdict(q) == "yes":
                 assert any(o.positiveness == "pos" and o.certainty in DEFINITE for o in named)
             else:
@@ -241,7 +263,7 @@ def check_study(
             assert any(
                 o.modifiers.get("severity") and o.positiveness == "pos"
                 for o in obs.values()
-                if var["finding"] in o.obs_entities or var["finding"] in o.obs_entities_parents
+                if var["finding"] in broader(o)
             )
         if qtype == "B14_describe_acquisition":
             assert any("TECHNICAL_ASSESSMENT" in o.obs_categories for o in obs.values())

@@ -1,8 +1,10 @@
-// One row per study and asked-about region: observations in the region and its sub-regions (all, positive, definitely positive, uncertain, devices; abn_*: the same over findings only, as devices and technique are not abnormalities), in parent regions and in the other side, and the study's device observations.
+// One row per study and asked-about region: observations in the region and its sub-regions (all, positive, definitely positive, uncertain, devices; abn_*: the same over findings only, as devices, technique and normal statements are not abnormalities), in parent regions and in the other side, and the study's device observations.
 // $study_ids: study ids of the batch
 // $targets: map study id -> region names to ask about (defaults, mentioned, parents, sampled)
 // $device_categories: finding categories that mark a device
 // $acquisition_categories: categories of acquisition/technique observations
+// $neutral_subcategories: an observation whose subcategories are only these is neither normal nor abnormal (e.g. ["POSTSURGICAL"])
+// $normal_entities: findings whose positive observations say "normal" (e.g. ["normal", "no finding"])
 // Each study's regions and observations are read once, then filtered per asked-about region.
 // Sub-regions come from the study's SUB_REGION_OF edges and, when the ontology is synced, PART_OF.
 UNWIND $study_ids AS sid
@@ -14,7 +16,11 @@ WITH sid, s, collect(sr {.region,
        side: [(sr)-[:LEFT_OF]->(c1:StudyRegion) | c1.region] + [(sr)<-[:LEFT_OF]-(c2:StudyRegion) | c2.region]
            + [(sr)-[:RIGHT_OF]->(c3:StudyRegion) | c3.region] + [(sr)<-[:RIGHT_OF]-(c4:StudyRegion) | c4.region]}) AS regs
 OPTIONAL MATCH (s)-[:HAS_OBSERVATION]->(o:Observation)
-WITH sid, regs, collect(o {.obs_id, .positiveness, .certainty, .categories,
+WITH sid, regs, collect(o {.obs_id, .certainty, .categories,
+       neutral: size(coalesce(o.subcategories, [])) > 0
+            AND all(sc IN o.subcategories WHERE sc IN $neutral_subcategories),
+       pos: o.positiveness = 'pos' AND NOT (size(coalesce(o.entities, [])) > 0
+            AND all(e IN o.entities WHERE e IN $normal_entities)),
        located: [(o)-[:LOCATED_AT]->(lr:StudyRegion) | lr.region]}) AS obs
 WITH sid, regs, obs,
      [x IN obs WHERE any(c IN coalesce(x.categories, []) WHERE c IN $device_categories) | x.obs_id] AS study_device_ids
@@ -31,24 +37,28 @@ WITH sid, obs, study_device_ids, region_name, in_study, above, other_side,
      [x IN obs WHERE any(l IN x.located WHERE l IN inside)] AS sub_obs
 WITH sid, obs, study_device_ids, region_name, in_study, above, other_side, sub_obs,
      [x IN sub_obs | x.obs_id] AS sub_ids,
-     [x IN sub_obs WHERE NOT any(c IN coalesce(x.categories, [])
+     [x IN sub_obs WHERE NOT x.neutral AND NOT any(c IN coalesce(x.categories, [])
         WHERE c IN $device_categories OR c IN $acquisition_categories)] AS abn_obs
 RETURN sid AS study_id,
        region_name AS region,
        in_study,
        sub_ids,
-       [x IN sub_obs WHERE x.positiveness = 'pos' | x.obs_id] AS pos_ids,
-       [x IN sub_obs WHERE x.positiveness = 'pos' AND x.certainty IN ['certain', 'likely'] | x.obs_id] AS definite_pos_ids,
+       [x IN sub_obs WHERE x.pos | x.obs_id] AS pos_ids,
+       [x IN sub_obs WHERE x.pos AND x.certainty IN ['certain', 'likely'] | x.obs_id] AS definite_pos_ids,
        [x IN sub_obs WHERE NOT coalesce(x.certainty, 'certain') IN ['certain', 'likely'] | x.obs_id] AS uncertain_ids,
        [x IN abn_obs | x.obs_id] AS abn_ids,
-       [x IN abn_obs WHERE x.positiveness = 'pos' | x.obs_id] AS abn_pos_ids,
-       [x IN abn_obs WHERE x.positiveness = 'pos' AND x.certainty IN ['certain', 'likely'] | x.obs_id] AS abn_definite_pos_ids,
+       [x IN abn_obs WHERE x.pos | x.obs_id] AS abn_pos_ids,
+       [x IN abn_obs WHERE x.pos AND x.certainty IN ['certain', 'likely'] | x.obs_id] AS abn_definite_pos_ids,
        [x IN abn_obs WHERE NOT coalesce(x.certainty, 'certain') IN ['certain', 'likely'] | x.obs_id] AS abn_uncertain_ids,
        [x IN sub_obs WHERE any(c IN coalesce(x.categories, []) WHERE c IN $device_categories) | x.obs_id] AS device_ids,
-       [x IN sub_obs WHERE x.positiveness = 'pos' AND x.certainty IN ['certain', 'likely']
+       [x IN sub_obs WHERE x.pos AND x.certainty IN ['certain', 'likely']
             AND any(c IN coalesce(x.categories, []) WHERE c IN $device_categories) | x.obs_id] AS definite_device_ids,
        CASE WHEN size(sub_ids) = 0 THEN [] ELSE
          [x IN obs WHERE NOT x.obs_id IN sub_ids AND any(l IN x.located WHERE l IN above) | x.obs_id] END AS parent_region_ids,
+       // findings in a broader region that may lie in this one ("opacity in the lungs" for the left lung): no "not abnormal" then
+       [x IN obs WHERE NOT x.obs_id IN sub_ids AND any(l IN x.located WHERE l IN above)
+            AND NOT x.neutral AND NOT any(c IN coalesce(x.categories, []) WHERE c IN $device_categories OR c IN $acquisition_categories)
+            AND (x.pos OR NOT coalesce(x.certainty, 'certain') IN ['certain', 'likely']) | x.obs_id] AS open_above_ids,
        CASE WHEN size(sub_ids) = 0 THEN [] ELSE
          [x IN obs WHERE NOT x.obs_id IN sub_ids AND any(l IN x.located WHERE l IN other_side) | x.obs_id] END AS other_side_ids,
        study_device_ids

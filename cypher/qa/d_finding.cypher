@@ -4,6 +4,7 @@
 // $device_categories: finding categories that mark a device
 // $acquisition_categories: categories of acquisition/technique observations (asked by B14, not as findings)
 // $artifact_entities: findings that are imaging artifacts (asked as findings even when technical)
+// $normal_entities: findings whose positive observations say "normal" (e.g. ["normal", "no finding"]): never present findings
 // $infer_absent: true to answer "no" for a never-mentioned finding whose broader findings (ontology) are all certainly negated; off by default, as the seed answers "no" only from (default) negative observations
 // Each study's observations are read once (with the ontology findings they link to and those
 // findings' ancestors), then filtered per asked-about finding.
@@ -12,7 +13,10 @@ MATCH (s:Study {study_id: sid})
 OPTIONAL MATCH (s)-[:HAS_OBSERVATION]->(o:Observation)
 // report order by obs_id, so regions and severities read in a fixed order
 WITH sid, o ORDER BY sid, o.obs_id
-WITH sid, collect(o {.obs_id, .positiveness, .certainty, .categories, .regions, .modifiers,
+WITH sid, collect(o {.obs_id, .certainty, .categories, .regions, .modifiers,
+       pos: o.positiveness = 'pos' AND NOT (size(coalesce(o.entities, [])) > 0
+            AND all(e IN o.entities WHERE e IN $normal_entities)),
+       neg: o.positiveness = 'neg',
        entities: coalesce(o.entities, []), parents: coalesce(o.entities_parents, []),
        linked: [(o)-[:HAS_ENTITY]->(lf:Finding) | lf.name],
        onto_up: [(o)-[:HAS_ENTITY]->(:Finding)-[:SUBCLASS_OF*1..]->(uf:Finding) | uf.name]}) AS obs
@@ -30,22 +34,22 @@ WITH sid, obs, finding, finding_is_device, onto_ancestors, matched,
 WITH sid, finding, finding_is_device, matched, matched_ids, direct, anc_obs,
      [x IN obs WHERE NOT x.obs_id IN matched_ids
         AND any(e IN x.entities WHERE e IN named_parents OR e IN onto_ancestors) | x.obs_id] AS parent_finding_ids,
-     [x IN obs WHERE NOT x.obs_id IN matched_ids AND x.positiveness = 'pos'
+     [x IN obs WHERE NOT x.obs_id IN matched_ids AND x.pos
         AND any(r IN coalesce(x.regions, []) WHERE r IN matched_regions) | x.obs_id] AS same_region
 RETURN sid AS study_id,
        finding,
        matched_ids AS obs_ids,
        [x IN direct | x.obs_id] AS direct_ids,
-       [x IN matched WHERE x.positiveness = 'pos' | x.obs_id] AS pos_ids,
-       [x IN matched WHERE x.positiveness = 'pos' AND x.certainty IN ['certain', 'likely'] | x.obs_id] AS definite_pos_ids,
-       reduce(acc = [], x IN [y IN matched WHERE y.positiveness = 'pos' AND y.certainty IN ['certain', 'likely']] |
+       [x IN matched WHERE x.pos | x.obs_id] AS pos_ids,
+       [x IN matched WHERE x.pos AND x.certainty IN ['certain', 'likely'] | x.obs_id] AS definite_pos_ids,
+       reduce(acc = [], x IN [y IN matched WHERE y.pos AND y.certainty IN ['certain', 'likely']] |
               acc + [r IN coalesce(x.regions, []) WHERE NOT r IN acc]) AS definite_regions,
-       reduce(acc = [], x IN [y IN matched WHERE y.positiveness = 'pos' AND y.certainty IN ['certain', 'likely']] |
+       reduce(acc = [], x IN [y IN matched WHERE y.pos AND y.certainty IN ['certain', 'likely']] |
               acc + [m IN coalesce(x.modifiers, []) WHERE m STARTS WITH 'severity:' AND NOT substring(m, 9) IN acc
                      | substring(m, 9)]) AS severities,
        [x IN matched WHERE NOT coalesce(x.certainty, 'certain') IN ['certain', 'likely'] | x.obs_id] AS uncertain_ids,
        CASE WHEN NOT $infer_absent OR size(anc_obs) = 0
-                 OR any(x IN anc_obs WHERE x.positiveness <> 'neg' OR coalesce(x.certainty, '') <> 'certain')
+                 OR any(x IN anc_obs WHERE NOT x.neg OR coalesce(x.certainty, '') <> 'certain')
             THEN [] ELSE [x IN anc_obs | x.obs_id] END AS negated_ancestor_ids,
        finding_is_device
          OR any(x IN direct WHERE any(c IN coalesce(x.categories, []) WHERE c IN $device_categories)) AS is_device,

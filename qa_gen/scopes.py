@@ -1,0 +1,39 @@
+"""What the question families treat as devices, technique, artifacts and normal statements:
+the parameters every family query takes, in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cxrkg.ontology.values import GENERIC_FINDINGS, NORMAL_FINDINGS
+
+# Finding categories of devices: support devices and implants, and tubes, lines and
+# catheters. A device is neither normal nor abnormal, whatever its category.
+DEVICE_CATEGORIES: tuple[str, ...] = ("DEVICE", "TUBES_AND_LINES")
+# Ontology categories (ontology/authoring/findings.txt) that scope B14 (technique).
+ACQUISITION_CATEGORIES: tuple[str, ...] = ("TECHNICAL_ASSESSMENT",)
+ARTIFACT_ENTITIES: tuple[str, ...] = ("artifact",)
+# Subcategories too general to ask about as a group (B08-B11).
+SKIPPED_SUBCATEGORIES: tuple[str, ...] = ("GENERAL",)
+# An observation with only these subcategories is neither normal nor abnormal: "status post
+# sternotomy" in an otherwise normal study (a lobectomy, with LUNG_FIELD too, is abnormal).
+NEUTRAL_SUBCATEGORIES: tuple[str, ...] = ("POSTSURGICAL",)
+
+
+def family_params() -> dict[str, Any]:
+    """The scope parameters of the `cypher/qa/` family queries."""
+    return {
+        "device_categories": list(DEVICE_CATEGORIES),
+        "acquisition_categories": list(ACQUISITION_CATEGORIES),
+        "artifact_entities": list(ARTIFACT_ENTITIES),
+        # A positive observation of only these ("normal", "no finding": Chest ImaGenome's
+        # and PadChest's way of calling a region normal) is a normal statement.
+        "normal_entities": list(NORMAL_FINDINGS),
+        "skipped_subcategories": list(SKIPPED_SUBCATEGORIES),
+        "neutral_subcategories": list(NEUTRAL_SUBCATEGORIES),
+    }
+
+
+def askable_finding(name: str) -> bool:
+    """Whether a finding may be a question's subject (never normal / abnormal / disease)."""
+    return name not in GENERIC_FINDINGS
