@@ -105,3 +105,53 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
             f"kept {counts['questions']:,} questions of {counts['studies']:,} studies"
             f" (grade {grade} or better{', frontal images only' if frontal_only else ''})"
         )
+
+    @groups["eval"].command("qa")
+    def eval_qa(
+        reference: Annotated[
+            str,
+            typer.Option(
+                "--reference", help="'iu' (MeSH), 'padchest' (radiologist labels) or a CSV"
+            ),
+        ] = "iu",
+        src: Annotated[
+            Path | None,
+            typer.Option("--from", help="a `qa generate` output (default: generate in memory)"),
+        ] = None,
+        limit: Annotated[
+            int | None, typer.Option("--limit", help="audit a seeded sample of this many studies")
+        ] = None,
+        examples: Annotated[int, typer.Option(help="disagreements shown per type")] = 3,
+        top: Annotated[int, typer.Option(help="findings listed (most scored first)")] = 15,
+        study_column: Annotated[str | None, typer.Option(help="CSV: the study id column")] = None,
+        seed: Annotated[int, typer.Option("--seed", help="QA generation seed")] = 0,
+        as_json: Annotated[bool, typer.Option("--json", help="print the audit as JSON")] = False,
+    ) -> None:
+        """Yes/no answers (B03/B04/C03/C04/D02/B13/D06) against reference study labels:
+        agreement, contradictions and examples, per question type, finding and grade."""
+        import json
+        import sys
+
+        from cxrkg.app.cli import console, fail, open_store_or_fail
+        from cxrkg.ingest.evaluate import EvaluationError
+        from cxrkg.qa_gen.audit import audit_qa
+        from cxrkg.qa_gen.audit_report import render_audit
+
+        store = open_store_or_fail()
+        try:
+            audit = audit_qa(
+                store,
+                reference,
+                qa_dir=src,
+                seed=seed,
+                examples=examples,
+                limit=limit,
+                study_column=study_column,
+                progress=not as_json,
+            )
+        except EvaluationError as exc:
+            fail(str(exc), 2)
+        if as_json:
+            sys.stdout.write(json.dumps(audit.to_json(), default=str) + "\n")
+            return
+        render_audit(audit, console, top=top)

@@ -156,6 +156,100 @@ def read_label_csv(
     return out
 
 
+def map_reference_location(term: str, mapper: ConceptMapper) -> list[str]:
+    """The region a MeSH-style term names: `Opacity/lung/base/left` -> `left lung base`.
+    Region parts are joined (side first), then tried alone; [] when none names a region."""
+    parts = [p.strip().lower() for p in term.split("/") if p.strip()]
+    sides = [p for p in parts if p in ("left", "right", "bilateral")]
+    words = [p for p in parts if p not in sides and mapper.onto.get(p, kind="region") is not None]
+    if not words:
+        return []
+    joined = " ".join(words)
+    for phrase in [f"{s} {joined}" for s in sides if s != "bilateral"] + [joined]:
+        c = mapper.onto.get(phrase, kind="region")
+        if c is not None:
+            return [c.name]
+    return [mapper.onto.get(w, kind="region").name for w in words[:1]]
+
+
+@dataclass
+class Reference:
+    """Reference study labels: study -> finding concepts (`normal` for a normal study), and
+    where the reference places a concept when it says (study -> concept -> regions)."""
+
+    name: str
+    labels: dict[str, set[str]]
+    locations: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    coverage: dict[str, Any] = field(default_factory=dict)
+
+
+def read_long_label_csv(
+    path: Path, mapper: ConceptMapper, study_column: str
+) -> dict[str, set[str]]:
+    """A two-column CSV (study id, label), one row per label -> study -> concepts."""
+    out: dict[str, set[str]] = {}
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        cols = reader.fieldnames or []
+        label_col = next(c for c in cols if c != study_column)
+        rows = [(row.get(study_column) or "", row.get(label_col) or "") for row in reader]
+    distinct = sorted({lab.strip() for _, lab in rows if lab.strip()})
+    mapped = {
+        lab: NORMAL if lab.lower() in ("no finding", NORMAL) else map_reference_term(lab, mapper)
+        for lab in distinct
+    }
+    for sid, lab in rows:
+        sid = sid.strip()
+        if not sid:
+            continue
+        labels = out.setdefault(sid, set())
+        if mapped.get(lab.strip()):
+            labels.add(mapped[lab.strip()])
+    return out
+
+
+def load_reference(
+    spec: str | Path,
+    mapper: ConceptMapper,
+    *,
+    automatic: bool = True,
+    study_column: str | None = None,
+) -> Reference:
+    """`iu` (the IU reports' MeSH terms), `padchest` (PadChest's radiologist-labelled
+    studies) or a CSV: CheXpert-style (one column per label) or long (study id, label)."""
+    if str(spec).lower() == "iu":
+        from cxrkg.ingest.sources.iu import iu_reference_labels
+
+        terms = iu_reference_labels(automatic=automatic)
+        labels, coverage = reference_from_terms(terms, mapper)
+        concept = {t: map_reference_term(t, mapper) for ts in terms.values() for t in ts}
+        locations: dict[str, dict[str, set[str]]] = {}
+        for sid, ts in terms.items():
+            for t in ts:
+                where = map_reference_location(t, mapper) if concept.get(t) else []
+                if where:
+                    locations.setdefault(sid, {}).setdefault(concept[t], set()).update(where)
+        return Reference("IU MeSH", labels, locations, coverage)
+    if str(spec).lower() == "padchest":
+        from cxrkg.ingest.sources.padchest import padchest_reference
+
+        labels, locations = padchest_reference(mapper)
+        return Reference("PadChest radiologist labels", labels, locations)
+    path = Path(spec)
+    if not path.is_file():
+        raise EvaluationError(f"{path}: no such reference CSV (or give 'iu' or 'padchest')")
+    with open(path, newline="", encoding="utf-8") as fh:
+        cols = next(csv.reader(fh), [])
+    scol = study_column or next(
+        (c for c in cols if c.lower() in ("study_id", "study", "id", "path", "image index")), None
+    )
+    if scol is None or scol not in cols:
+        raise EvaluationError(f"{path}: no study id column (give --study-column)")
+    if len(cols) == 2 and any(c.lower() in ("label", "labels", "finding") for c in cols):
+        return Reference(path.name, read_long_label_csv(path, mapper, scol))
+    return Reference(path.name, read_label_csv(path, mapper, study_column=scol))
+
+
 # -- MCC -------------------------------------------------------------------------------------
 @dataclass
 class ClassScore:
@@ -361,22 +455,13 @@ def evaluate_labels_in_store(
     automatic: bool = True,
     study_column: str | None = None,
 ) -> LabelEvaluation:
-    """Study labels of the loaded graphs against `reference`: `iu` (the MeSH terms of the IU
-    reports) or a CheXpert-style CSV of study_id x label."""
+    """Study labels of the loaded graphs against `reference` (see `load_reference`)."""
     if mapper is None:
         from cxrkg.ontology import load_ontology
 
         mapper = ConceptMapper(load_ontology())
-    coverage: dict[str, Any] = {}
-    if str(reference).lower() == "iu":
-        from cxrkg.ingest.sources.iu import iu_reference_labels
-
-        ref, coverage = reference_from_terms(iu_reference_labels(automatic=automatic), mapper)
-    else:
-        path = Path(reference)
-        if not path.is_file():
-            raise EvaluationError(f"{path}: no such reference CSV (or give 'iu')")
-        ref = read_label_csv(path, mapper, study_column=study_column)
+    loaded = load_reference(reference, mapper, automatic=automatic, study_column=study_column)
+    ref, coverage = loaded.labels, loaded.coverage
     predicted = {
         sg.study_id: predicted_concepts(sg, min_certainty=min_certainty)
         for sg in _read_graphs(store, sorted(ref))

@@ -296,6 +296,44 @@ def padchest_scene_graphs(
         yield item
 
 
+def padchest_reference(
+    mapper: ConceptMapper, settings: Settings | None = None, *, path: Path | None = None
+) -> tuple[dict[str, set[str]], dict[str, dict[str, set[str]]]]:
+    """PadChest's radiologist-labelled studies (`MethodLabel` Physician) as a reference:
+    study -> finding concepts (`normal` for a normal study), and study -> concept -> the
+    regions its sentence group names. Studies labelled by PadChest's model are left out."""
+    cols = ["StudyID", "MethodLabel", "LabelsLocalizationsBySentence"]
+    if path is not None:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, usecols=cols)
+    else:
+        with open_member(PADCHEST_LABELS, settings) as fh:
+            df = pd.read_csv(fh, compression="gzip", dtype=str, keep_default_na=False, usecols=cols)
+    df = df[df["MethodLabel"].str.strip().str.lower() == "physician"].drop_duplicates("StudyID")
+    groups = {sid: parse_groups(v) or [] for sid, v in zip(df["StudyID"], df[cols[2]], strict=True)}
+    items = {x for gs in groups.values() for g in gs for x in g}
+    labels = sorted(x for x in items if not x.startswith("loc ") and x not in ("normal", "exclude"))
+    locs = sorted(x[4:] for x in items if x.startswith("loc ") and x not in SIDES)
+    finding = {x: m.name for x, m in zip(labels, mapper.map_many(labels, "finding"), strict=True)}
+    finding["normal"] = "normal"
+    region = {x: m.name for x, m in zip(locs, mapper.map_many(locs, "region"), strict=True)}
+    out: dict[str, set[str]] = {}
+    where: dict[str, dict[str, set[str]]] = {}
+    for sid, gs in groups.items():
+        concepts: set[str] = set()
+        for g in gs:
+            names = {finding[x] for x in g if finding.get(x) and x not in CHANGE_LABELS}
+            regions = {region[x[4:]] for x in g if x.startswith("loc ") and region.get(x[4:])}
+            concepts |= names
+            for n in names - {"normal"}:
+                if regions:
+                    where.setdefault(sid, {}).setdefault(n, set()).update(regions)
+        if len(concepts) > 1:
+            concepts.discard("normal")  # "normal" beside findings: the rest is normal
+        if concepts:
+            out[sid] = concepts
+    return out, where
+
+
 def ingest_padchest(
     store: Any,
     *,
