@@ -44,6 +44,7 @@ from cxrkg.qa_gen.generate import (  # noqa: E402
     iter_qa,
     study_questions,
 )
+from cxrkg.qa_gen.model import Question  # noqa: E402
 from cxrkg.qa_gen.sampling import SamplingWeights, study_targets  # noqa: E402
 from cxrkg.qa_gen.study_data import StudyData  # noqa: E402
 
@@ -352,7 +353,7 @@ def py_rows(
     return rows
 
 
-def python_baseline(graphs: list[SceneGraph], seed: int) -> dict[str, list[dict[str, Any]]]:
+def python_baseline(graphs: list[SceneGraph], seed: int) -> dict[str, list[Question]]:
     """Every study's questions made from the scene graphs alone."""
     studies = {sg.study_id: PyStudy(sg) for sg in graphs}
     counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
@@ -380,7 +381,7 @@ def python_baseline(graphs: list[SceneGraph], seed: int) -> dict[str, list[dict[
         )
         for a, b in zip(chain, chain[1:], strict=False):
             previous[b.study_id] = a.study_id
-    out: dict[str, list[dict[str, Any]]] = {}
+    out: dict[str, list[Question]] = {}
     datas: dict[str, StudyData] = {}
     for sid, ps in studies.items():
         prev_id = previous.get(sid)
@@ -399,18 +400,9 @@ def python_baseline(graphs: list[SceneGraph], seed: int) -> dict[str, list[dict[
 
 
 # -- the run --------------------------------------------------------------------------------
-def signature(questions: list[dict[str, Any]]) -> list[str]:
-    def strip(a: dict[str, Any]) -> dict[str, Any]:
-        return {
-            k: (v if k != "sub_answers" else [strip(s) for s in v])
-            for k, v in a.items()
-            if k not in ("_study_id",)
-        }
-
-    return sorted(
-        json.dumps({**q, "answers": [strip(a) for a in q["answers"]]}, sort_keys=True)
-        for q in questions
-    )
+def signature(questions: list[Question]) -> list[str]:
+    """Each question as the release writes it (ids, types, answers, grades), sorted."""
+    return sorted(json.dumps(q.to_release_json(), sort_keys=True) for q in questions)
 
 
 def measure(

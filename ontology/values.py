@@ -8,6 +8,7 @@ Quality options are encoded as integers, larger = better, as QBA's raw encodings
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 # Grades, best first. A QA pair's rating is the minimum over everything that made it.
 GRADES: tuple[str, ...] = ("A++", "A+", "A", "B", "C", "D")
@@ -293,6 +294,7 @@ def relevance_cap(option: str, answer_type: str) -> str:
     return "A"
 
 
+@cache  # grading looks up the same few values millions of times
 def option(criterion: str, value: str | int) -> QualityOption:
     """Look up a quality option by name or by its integer code."""
     options = EXTRACTION_CRITERIA.get(criterion) or QA_CRITERIA.get(criterion)
@@ -304,6 +306,7 @@ def option(criterion: str, value: str | int) -> QualityOption:
     raise KeyError(f"unknown value {value!r} for quality criterion {criterion!r}")
 
 
+@cache
 def quality_grade(criterion: str, value: str | int | None) -> str:
     """The grade cap of one criterion value; unknown criteria or empty values cap nothing."""
     if value is None or criterion not in EXTRACTION_CRITERIA and criterion not in QA_CRITERIA:
@@ -336,6 +339,12 @@ _CRITERION_OF: dict[str, str] = {
 RATING_KEYS: tuple[str, ...] = ("rating", "extraction_rating")
 GRADE_CODES: dict[str, int] = {g: len(GRADES) - 1 - i for i, g in enumerate(GRADES)} | {UNRATED: -1}
 _GRADE_OF_CODE = {c: g for g, c in GRADE_CODES.items()}
+_CANONICAL = {
+    (c, o.name)
+    for table in (EXTRACTION_CRITERIA, QA_CRITERIA)
+    for c, opts in table.items()
+    for o in opts
+} | {(k, g) for k in RATING_KEYS for g in GRADE_CODES}
 # Keys a quality record may carry besides criteria and ratings (kept as they are).
 QUALITY_NOTES: tuple[str, ...] = ("judge_error",)
 
@@ -361,10 +370,17 @@ def quality_name(criterion: str, value: object) -> str | None:
     if value is None:
         return None
     value = _as_int(value)
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError(f"{release_key(criterion)}: {value!r} is not a quality value")
+    return _quality_name(criterion, value)
+
+
+@cache
+def _quality_name(criterion: str, value: str | int) -> str:
     options = EXTRACTION_CRITERIA.get(criterion) or QA_CRITERIA.get(criterion) or ()
     for opt in options:
         if (isinstance(value, str) and opt.name == value) or (
-            isinstance(value, int) and not isinstance(value, bool) and opt.code == value
+            isinstance(value, int) and opt.code == value
         ):
             return opt.name
     known = ", ".join(o.name for o in options)
@@ -398,6 +414,11 @@ def rating_code(value: object) -> int | None:
 def read_quality(values: dict[str, object] | None) -> dict[str, object]:
     """A quality record in either spelling, codes or names, with cxrkg's keys and option
     names. Keys that are not criteria are kept as they are (`unknown_quality_keys`)."""
+    try:  # the common case, already in cxrkg's form: nothing to look up
+        if all((k, v) in _CANONICAL for k, v in (values or {}).items()):
+            return dict(values or {})
+    except TypeError:  # an unhashable value: the long way says what is wrong with it
+        pass
     out: dict[str, object] = {}
     for key, value in (values or {}).items():
         criterion = criterion_of(key)
