@@ -3,6 +3,9 @@
     python bench/qa_generation.py                 # demo sample and 2,000 replicated studies
     python bench/qa_generation.py --studies 5000
 
+It also times writing the whole QBA release (qa.zip, scene_data.zip, tables, stats, exports)
+against generation alone, on the replicated graph.
+
 Both paths share the answer assembly (`qa_gen.families`, `answers`, `grading`); what differs
 is where the facts come from. The Cypher path runs the named queries in `cypher/qa/` over
 batches of 200 studies. The baseline computes the same rows (which observations answer
@@ -41,6 +44,7 @@ from cxrkg.qa_gen.generate import (  # noqa: E402
     ARTIFACT_ENTITIES,
     DEVICE_CATEGORIES,
     all_study_ids,
+    generate_qa,
     iter_qa,
     study_questions,
 )
@@ -453,6 +457,25 @@ def measure(
     )
 
 
+def release_cost(store: FalkorDBStore, out: Path, seed: int) -> None:
+    """Generation alone vs generation writing the whole QBA release (zips, tables, stats,
+    both exports) for the same studies, in this process."""
+    ids = all_study_ids(store)
+    t0 = time.perf_counter()
+    alone = generate_qa(store, ids, seed=seed)
+    t_alone = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    written = generate_qa(store, ids, out, seed=seed)
+    t_release = time.perf_counter() - t0
+    assert written.questions == alone.questions
+    print(
+        f"\nrelease: {len(ids):,} studies, {alone.questions:,} QA pairs; generation alone"
+        f" {t_alone:.1f}s ({alone.questions / t_alone:,.0f} QA pairs/s), with the release"
+        f" {t_release:.1f}s ({alone.questions / t_release:,.0f} QA pairs/s);"
+        f" ratio {t_release / t_alone:.2f}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--studies", type=int, default=2000, help="size of the larger graph")
@@ -484,6 +507,7 @@ def main() -> None:
                 args.seed,
                 args.workers,
             )
+            release_cost(store, Path(tmp) / "release", args.seed)
         finally:
             store.server.stop()
             store.close()

@@ -27,7 +27,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from cxrkg.ingest.model import SceneGraph
-from cxrkg.ingest.sources.qba import META_SUFFIX, SCENE_SUFFIX, scene_graph_files, study_path
+from cxrkg.ingest.sources.qba import META_SUFFIX, SCENE_SUFFIX, study_path
 from cxrkg.ontology.values import (
     EXTRACTION_CRITERIA,
     GRADE_CODES,
@@ -35,7 +35,7 @@ from cxrkg.ontology.values import (
     at_least,
     quality_mappings,
 )
-from cxrkg.qa_gen.model import QADocument, QAFileError, Question
+from cxrkg.qa_gen.model import QADocument, QAFileError, release_bytes
 from cxrkg.qa_gen.stats import StatsWriter
 from cxrkg.qa_gen.tables import (
     QUESTION_TABLES,
@@ -109,12 +109,28 @@ class _ZipOut:
         self.zip.close()
 
 
-def _write_study(qa: _ZipOut, scenes: _ZipOut, sg: SceneGraph, doc: QADocument) -> None:
-    qa.write(qa_member(doc.patient_id, doc.study_id), doc.to_bytes())
-    scene, meta = scene_graph_files(sg)
-    scene_name, meta_name = scene_members(sg.patient_id, sg.study_id)
-    scenes.write(scene_name, scene)
-    scenes.write(meta_name, meta)
+@dataclass
+class StudyFiles:
+    """One study as the release writes it: its models and their release JSON, made once and
+    shared by the root and every export."""
+
+    sg: SceneGraph
+    doc: QADocument
+    qa: dict[str, Any]
+    scene: dict[str, Any]
+    meta: dict[str, Any]
+
+    @classmethod
+    def of(cls, sg: SceneGraph, doc: QADocument) -> StudyFiles:
+        return cls(sg, doc, doc.to_release_json(), sg.to_qba_json(), sg.metadata_json())
+
+
+def _write_study(qa: _ZipOut, scenes: _ZipOut, files: StudyFiles) -> None:
+    pid, sid = files.doc.patient_id, files.doc.study_id
+    qa.write(qa_member(pid, sid), release_bytes(files.qa))
+    scene_name, meta_name = scene_members(pid, sid)
+    scenes.write(scene_name, release_bytes(files.scene))
+    scenes.write(meta_name, release_bytes(files.meta))
 
 
 def without_longitudinal(doc: QADocument) -> QADocument:
@@ -128,28 +144,53 @@ def export_name(grade: str, frontal_only: bool = True) -> str:
     return f"{grade.replace('+', 'p')}_{'frontal' if frontal_only else 'all'}"
 
 
-def _keep_images(question: Question, keep: set[str]) -> Question:
-    q = question.model_copy(deep=True)
-    q.question_img_localization_quality = {
-        k: v for k, v in q.question_img_localization_quality.items() if k in keep
+def _keep_localization(holder: dict[str, Any], keep: set[str]) -> dict[str, Any]:
+    return {
+        **holder,
+        "localization": {k: v for k, v in holder.get("localization", {}).items() if k in keep},
     }
-    for ans in q.all_answers():
-        ans.localization = {k: v for k, v in ans.localization.items() if k in keep}
-    return q
 
 
-def restrict_images(sg: SceneGraph, keep: set[str]) -> SceneGraph:
-    """The scene graph with boxes and images on the kept images only."""
-    out = sg.model_copy(deep=True)
-    for holder in [*out.all_observations().values(), *out.regions.values()]:
-        holder.localization = {k: v for k, v in holder.localization.items() if k in keep}
-    out.images = {k: v for k, v in out.images.items() if k in keep}
-    out.study_img_localization_quality = {
-        k: v for k, v in out.study_img_localization_quality.items() if k in keep
-    }
-    out.image_objects = [o for o in out.image_objects if o.image_id in keep]
-    out.attribute_relations = [a for a in out.attribute_relations if a.image_id in keep]
+def _answer_on(answer: dict[str, Any], keep: set[str]) -> dict[str, Any]:
+    out = _keep_localization(answer, keep)
+    out["sub_answers"] = [_answer_on(a, keep) for a in answer["sub_answers"]]
     return out
+
+
+def question_on(question: dict[str, Any], keep: set[str]) -> dict[str, Any]:
+    """A release-JSON question with boxes on the kept images only."""
+    return {
+        **question,
+        "question_img_localization_quality": {
+            k: v for k, v in question["question_img_localization_quality"].items() if k in keep
+        },
+        "answers": [_answer_on(a, keep) for a in question["answers"]],
+    }
+
+
+def scene_on(scene: dict[str, Any], meta: dict[str, Any], keep: set[str]) -> tuple[dict, dict]:
+    """Release-JSON scene graph and metadata with boxes and images on the kept images only."""
+    out = {
+        **scene,
+        "observations": {k: _keep_localization(o, keep) for k, o in scene["observations"].items()},
+        "regions": {k: _keep_localization(r, keep) for k, r in scene["regions"].items()},
+        "study_img_localization_quality": {
+            k: v for k, v in scene["study_img_localization_quality"].items() if k in keep
+        },
+    }
+    indication = scene.get("indication")
+    if indication and indication.get("answer_for_indication"):
+        out["indication"] = {
+            **indication,
+            "answer_for_indication": _keep_localization(indication["answer_for_indication"], keep),
+        }
+    for key in ("image_objects", "attribute_relations"):
+        if key in scene:
+            out[key] = [x for x in scene[key] if x.get("image_id") in keep]
+    meta_out = dict(meta)
+    if "images" in meta:
+        meta_out["images"] = {k: v for k, v in meta["images"].items() if k in keep}
+    return out, meta_out
 
 
 @dataclass
@@ -179,26 +220,34 @@ class ExportWriter:
         self.scenes = _ZipOut(dest / EXPORT_SCENE_ZIP)
         self.rows = TableRows()
 
-    def add(self, sg: SceneGraph, doc: QADocument) -> None:
+    def add(self, files: StudyFiles) -> None:
+        sg, doc = files.sg, files.doc
         images = study_images(sg)
         keep = frontal_images(sg) if self.frontal_only else set(images)
         if not keep:
             return
-        questions = [
-            _keep_images(q, keep)
-            for q in doc.questions
+        chosen = [
+            i
+            for i, q in enumerate(doc.questions)
             if q.rating is not None and at_least(q.rating, self.grade)
         ]
-        if not questions:
+        if not chosen:
             return
         kept = QADocument.model_construct(
-            patient_id=doc.patient_id, study_id=doc.study_id, questions=questions
+            patient_id=doc.patient_id,
+            study_id=doc.study_id,
+            questions=[doc.questions[i] for i in chosen],
         )
-        sub = restrict_images(sg, keep)
-        _write_study(self.qa, self.scenes, sub, kept)
-        self.rows.extend(study_rows(sub, kept, [i for i in images if i in keep]))
+        scene, meta = scene_on(files.scene, files.meta, keep)
+        qa = {
+            **files.qa,
+            "questions": [question_on(files.qa["questions"][i], keep) for i in chosen],
+        }
+        _write_study(self.qa, self.scenes, StudyFiles(sg, kept, qa, scene, meta))
+        # The tables read only the kept images' entries of each answer and question.
+        self.rows.extend(study_rows(sg, kept, [i for i in images if i in keep]))
         self.counts.studies += 1
-        self.counts.questions += len(questions)
+        self.counts.questions += len(chosen)
 
     def finish(self, info: dict[str, Any]) -> ExportCounts:
         self.qa.close()
@@ -294,11 +343,12 @@ class ReleaseWriter:
             kept = without_longitudinal(doc)
             self.summary.left_out_longitudinal += len(doc.questions) - len(kept.questions)
             doc = kept
-        _write_study(self.qa, self.scenes, sg, doc)
+        files = StudyFiles.of(sg, doc)
+        _write_study(self.qa, self.scenes, files)
         self.rows.extend(study_rows(sg, doc))
         self.stats.add(sg, doc)
         for export in self.exports:
-            export.add(sg, doc)
+            export.add(files)
         self.summary.studies += 1
         self.summary.questions += len(doc.questions)
         self.summary.answers += sum(len(q.all_answers()) for q in doc.questions)
@@ -380,7 +430,7 @@ def export_subset(
     for sg, doc in tqdm(
         iter_release(src), total=total, desc="export", unit="study", disable=not options.progress
     ):
-        writer.add(sg, doc if options.longitudinal else without_longitudinal(doc))
+        writer.add(StudyFiles.of(sg, doc if options.longitudinal else without_longitudinal(doc)))
     info_path = src / "metadata" / "dataset_info.json"
     info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
     return writer.finish(info)

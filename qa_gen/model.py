@@ -221,8 +221,8 @@ class QADocument(_Record):
         }
 
     def to_bytes(self) -> bytes:
-        """The file's bytes (UTF-8 JSON, one-space indent: byte-identical for equal input)."""
-        return json.dumps(self.to_release_json(), ensure_ascii=False, indent=1).encode("utf-8")
+        """The file's bytes (compact UTF-8 JSON: byte-identical for equal input)."""
+        return release_bytes(self.to_release_json())
 
     @classmethod
     def from_bytes(cls, raw: bytes, origin: str) -> QADocument:
@@ -241,6 +241,12 @@ class QADocument(_Record):
                 f"{origin}{f' (study {study})' if study else ''}, field {loc or '?'}:"
                 f" {first.get('msg', exc)}"
             ) from exc
+
+
+def release_bytes(data: dict[str, Any]) -> bytes:
+    """A release JSON file's bytes: compact (json's C encoder; an indent would take the
+    pure-Python one, several times slower on millions of answers), UTF-8."""
+    return json.dumps(data, ensure_ascii=False).encode("utf-8")
 
 
 class QAFileError(ValueError):

@@ -300,8 +300,8 @@ def _size(value: Any) -> tuple[int | None, int | None]:
 # -- writing ---------------------------------------------------------------------------
 def scene_graph_files(sg: SceneGraph) -> tuple[bytes, bytes]:
     """The bytes of a study's `sxxxxxxxx.scene_graph.json` and `sxxxxxxxx.metadata.json`."""
-    scene = json.dumps(sg.to_qba_json(), indent=1, ensure_ascii=False)
-    meta = json.dumps(sg.metadata_json(), indent=1, ensure_ascii=False)
+    scene = json.dumps(sg.to_qba_json(), ensure_ascii=False)  # compact: json's C encoder
+    meta = json.dumps(sg.metadata_json(), ensure_ascii=False)
     return scene.encode("utf-8"), meta.encode("utf-8")
 
 
