@@ -316,7 +316,9 @@ def write_table(folder: Path, name: str, table: pd.DataFrame) -> None:
     """`name.parquet` (ids as the index) and `name.csv.gz` (the index columns first)."""
     folder.mkdir(parents=True, exist_ok=True)
     table.to_parquet(folder / f"{name}.parquet")
-    table.to_csv(folder / f"{name}.csv.gz", compression={"method": "gzip", "mtime": 0})
+    table.to_csv(
+        folder / f"{name}.csv.gz", compression={"method": "gzip", "compresslevel": 6, "mtime": 0}
+    )
 
 
 def read_table(folder: Path, name: str) -> pd.DataFrame:
