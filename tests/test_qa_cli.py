@@ -7,7 +7,6 @@ import zipfile
 from pathlib import Path
 
 import pandas as pd
-
 from typer.testing import CliRunner
 
 from cxrkg.app.cli import app
