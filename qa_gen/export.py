@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from cxrkg.ingest.model import SceneGraph
+from cxrkg.ingest.model import IngestError, SceneGraph
 from cxrkg.ingest.sources.qba import META_SUFFIX, SCENE_SUFFIX, study_path
 from cxrkg.ontology.values import (
     EXTRACTION_CRITERIA,
@@ -424,13 +424,25 @@ def export_subset(
         if not (src / name).is_file():
             raise QAFileError(f"{src} holds no {name}: run `cxrkg qa generate --out {src}` first")
     dest = Path(out) if out else src / "exports" / export_name(grade, frontal_only)
-    writer = ExportWriter(dest, grade, options, frontal_only)
+    for name in (QA_ZIP, SCENE_ZIP):
+        if not zipfile.is_zipfile(src / name):
+            raise QAFileError(f"{src / name}: not a readable zip file")
     with zipfile.ZipFile(src / QA_ZIP) as zf:
         total = sum(1 for n in zf.namelist() if n.endswith(QA_SUFFIX))
-    for sg, doc in tqdm(
-        iter_release(src), total=total, desc="export", unit="study", disable=not options.progress
-    ):
-        writer.add(StudyFiles.of(sg, doc if options.longitudinal else without_longitudinal(doc)))
+    writer = ExportWriter(dest, grade, options, frontal_only)
+    try:
+        for sg, doc in tqdm(
+            iter_release(src),
+            total=total,
+            desc="export",
+            unit="study",
+            disable=not options.progress,
+        ):
+            writer.add(
+                StudyFiles.of(sg, doc if options.longitudinal else without_longitudinal(doc))
+            )
+    except (zipfile.BadZipFile, IngestError) as exc:
+        raise QAFileError(f"{src}: {exc}") from exc
     info_path = src / "metadata" / "dataset_info.json"
     info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
     return writer.finish(info)

@@ -63,3 +63,7 @@ def test_generate_says_what_to_do_without_studies_or_output(store, tmp_path):
     assert result.exit_code == 1 and "run `cxrkg qa generate" in result.output
     result = runner.invoke(app, ["qa", "export", "--from", str(tmp_path), "--grade", "E"])
     assert result.exit_code == 1 and "use one of A++, A+, A, B, C, D" in result.output
+    for name in ("qa.zip", "scene_data.zip"):
+        (tmp_path / name).write_bytes(b"not a zip")
+    result = runner.invoke(app, ["qa", "export", "--from", str(tmp_path)])
+    assert result.exit_code == 1 and "qa.zip: not a readable zip file" in result.output
