@@ -11,7 +11,6 @@ writes what the real release holds (the real key names, raw integer codes that
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from typing import Any, Literal
 
@@ -21,11 +20,10 @@ from cxrkg.ontology.values import quality_code, quality_name, read_quality, rele
 
 LOC = "localization_quality"
 AnswerType = Literal["main_answer", "details", "related_information"]
-# `<question_type>_<NNN>`, unique within a study (QBA's own ids look the same).
-QUESTION_ID = re.compile(r"^(?P<type>[A-Z]\d*_[a-z0-9_]+)_(?P<n>\d{3,})$")
 
 
 def question_id(question_type: str, n: int) -> str:
+    """`<question_type>_<NNN>`, unique within a study (QBA's own ids look the same)."""
     return f"{question_type}_{n:03d}"
 
 
