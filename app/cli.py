@@ -115,13 +115,22 @@ def ingest_qba(
     path: Annotated[Path, typer.Argument(help="QBA tree or scene_data.zip")],
     strict: StrictOpt = False,
     limit: LimitOpt = None,
+    image_metadata: Annotated[
+        Path | None,
+        typer.Option(
+            "--image-metadata",
+            help="the release's image_metadata.parquet/.csv.gz (default: metadata/ beside PATH)",
+        ),
+    ] = None,
 ) -> None:
     """Load MIMIC-Ext-CXR-QBA scene graphs (a p1x/... tree or scene_data.zip, read in place)."""
     from cxrkg.ingest import load
 
     store = open_store_or_fail()
     try:
-        report = load.ingest_qba(store, path, strict=strict, limit=limit)
+        report = load.ingest_qba(
+            store, path, image_metadata=image_metadata, strict=strict, limit=limit
+        )
     except load.IngestError as exc:
         fail(str(exc), 2)
     finish_ingest(report, console)

@@ -1,4 +1,4 @@
-"""`cxrkg qa`: generate graded QA in the QBA layout, and export the A/B frontal subsets."""
+"""`cxrkg qa`: generate graded QA as a MIMIC-Ext-CXR-QBA release, and rebuild its exports."""
 
 from __future__ import annotations
 
@@ -6,6 +6,21 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
+DEFAULT_SUBSET_SIZE = 1_000_000  # as qa_gen.export, without importing it for --help
+SubsetOpt = Annotated[
+    int,
+    typer.Option(
+        "--subset-size", min=1, help="questions in each q1M-style random subset (default 1M)"
+    ),
+]
+NoLongitudinalOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-longitudinal",
+        help="leave out cxrkg's own longitudinal (E) questions: strict QBA layout",
+    ),
+]
 
 
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
@@ -18,7 +33,13 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
 
     @qa_app.command("generate")
     def generate(
-        out: Annotated[Path, typer.Option("--out", help="output folder (qa/, metadata/)")],
+        out: Annotated[
+            Path,
+            typer.Option(
+                "--out",
+                help="release folder (qa.zip, scene_data.zip, metadata/, stats/, exports/)",
+            ),
+        ],
         studies: Annotated[
             list[str] | None,
             typer.Option("--studies", help="study ids (repeat the option or separate by commas)"),
@@ -43,9 +64,12 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
         judge: Annotated[
             bool, typer.Option("--judge", help="rate QA with the LLM judge (CXRKG_LLM_* endpoint)")
         ] = False,
+        subset_size: SubsetOpt = DEFAULT_SUBSET_SIZE,
+        no_longitudinal: NoLongitudinalOpt = False,
     ) -> None:
-        """Generate QA for the given studies (or --all) and write them in the QBA layout."""
+        """Generate QA for the given studies (or --all) and write the QBA release layout."""
         from cxrkg.app.cli import console, fail, open_store_or_fail
+        from cxrkg.qa_gen.export import ReleaseOptions
         from cxrkg.qa_gen.generate import generate_qa
 
         if studies and all_studies:
@@ -70,6 +94,12 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
             progress=True,
             judge=judge_fn,
             infer_absent=infer_absent,
+            release=ReleaseOptions(
+                longitudinal=not no_longitudinal,
+                subset_size=subset_size,
+                seed=seed,
+                progress=True,
+            ),
         )
         console.print(report.summary())
         if report.missing and not report.studies:
@@ -77,7 +107,7 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
 
     @qa_app.command("export")
     def export(
-        src: Annotated[Path, typer.Option("--from", help="folder written by `qa generate`")],
+        src: Annotated[Path, typer.Option("--from", help="release folder of `qa generate`")],
         grade: Annotated[
             str, typer.Option("--grade", help="A (fine-tuning) or B (pre-training)")
         ] = "A",
@@ -87,23 +117,28 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
         out: Annotated[
             Path | None, typer.Option("--out", help="default: <from>/exports/<grade>_frontal")
         ] = None,
+        subset_size: SubsetOpt = DEFAULT_SUBSET_SIZE,
+        seed: Annotated[int, typer.Option("--seed", help="seed of the random subsets")] = 0,
+        no_longitudinal: NoLongitudinalOpt = False,
     ) -> None:
-        """Write the A_frontal / B_frontal style subset of a generated QA folder."""
+        """Rebuild one export (metadata/ with its subsets, scene_graph.zip, qa.zip) of a
+        release written by `qa generate`."""
         from cxrkg.app.cli import console, fail
-        from cxrkg.qa_gen.export import export_subset
+        from cxrkg.qa_gen.export import ReleaseOptions, export_subset
+        from cxrkg.qa_gen.model import QAFileError
 
-        if not (src / "metadata" / "image_metadata.parquet").is_file():
-            fail(
-                f"{src} holds no metadata/image_metadata.parquet: run `cxrkg qa generate --out"
-                f" {src}` first"
-            )
+        options = ReleaseOptions(
+            longitudinal=not no_longitudinal, subset_size=subset_size, seed=seed, progress=True
+        )
         try:
-            counts = export_subset(src, grade=grade, frontal_only=frontal_only, out=out)
-        except ValueError as exc:
+            counts = export_subset(
+                src, grade=grade, frontal_only=frontal_only, out=out, options=options
+            )
+        except (ValueError, QAFileError) as exc:
             fail(str(exc))
         console.print(
-            f"kept {counts['questions']:,} questions of {counts['studies']:,} studies"
-            f" (grade {grade} or better{', frontal images only' if frontal_only else ''})"
+            f"exports/{counts.line()} (grade {grade} or better"
+            f"{', frontal images only' if frontal_only else ''})"
         )
 
     @groups["eval"].command("qa")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from importlib import resources
 from pathlib import Path
 
@@ -85,24 +84,28 @@ def generate_demo_qa(store: GraphStore, out_dir: Path):  # noqa: ANN201 - a qa_g
 
 def show_example_question(out_dir: Path, console: Console, study: str = "s50000008") -> None:
     """Print one generated question of the demo with its answer tree."""
-    files = sorted(out_dir.glob(f"qa/*/*/{study}.qa.json"))
-    if not files:
+    from cxrkg.qa_gen.export import QA_ZIP, load_qa
+    from cxrkg.qa_gen.model import Answer, QAFileError
+
+    if not (out_dir / QA_ZIP).is_file():
         return
-    questions = json.loads(files[0].read_text(encoding="utf-8"))["questions"]
-    q = next((q for q in questions if q["question_type"].startswith("D02")), questions[0])
+    try:
+        questions = load_qa(out_dir, "p10000004", study).questions
+    except QAFileError:
+        return
+    q = next((q for q in questions if q.question_type.startswith("D02")), questions[0])
     console.print(
-        f"\n[bold]example question[/bold] ({q['question_type']}, "
-        f"grade {q.get('question_quality', {}).get('rating', '?')}): {q['question']}"
+        f"\n[bold]example question[/bold] ({q.question_type}, grade {q.rating}): {q.question}"
     )
 
-    def show(answers: list[dict], depth: int) -> None:
+    def show(answers: list[Answer], depth: int) -> None:
         for a in answers:
-            boxes = sum(len(loc.get("bboxes", [])) for loc in a.get("localization", {}).values())
+            boxes = sum(len(loc.bboxes) for loc in a.localization.values())
             console.print(
-                f"{'  ' * depth}- {escape('[' + a['answer_type'] + ']')} {escape(a['text'])}"
+                f"{'  ' * depth}- {escape('[' + a.answer_type + ']')} {escape(a.text)}"
                 f" [dim]({boxes} boxes)[/dim]"
             )
-            show(a.get("sub_answers", []), depth + 1)
+            show(a.sub_answers, depth + 1)
 
-    show(q["answers"], 1)
-    console.print(f"[dim]all QA files: {out_dir}/qa, metadata: {out_dir}/metadata[/dim]")
+    show(q.answers, 1)
+    console.print(f"[dim]the QA release: {out_dir} (qa.zip, metadata/, exports/)[/dim]")

@@ -3,6 +3,9 @@
     python bench/qa_generation.py                 # demo sample and 2,000 replicated studies
     python bench/qa_generation.py --studies 5000
 
+It also times writing the whole QBA release (qa.zip, scene_data.zip, tables, stats, exports)
+against generation alone, on the replicated graph.
+
 Both paths share the answer assembly (`qa_gen.families`, `answers`, `grading`); what differs
 is where the facts come from. The Cypher path runs the named queries in `cypher/qa/` over
 batches of 200 studies. The baseline computes the same rows (which observations answer
@@ -38,9 +41,11 @@ from cxrkg.ingest.model import SceneGraph  # noqa: E402
 from cxrkg.ingest.sources.qba import QBASource  # noqa: E402
 from cxrkg.qa_gen.generate import (  # noqa: E402
     all_study_ids,
+    generate_qa,
     iter_qa,
     study_questions,
 )
+from cxrkg.qa_gen.model import Question  # noqa: E402
 from cxrkg.qa_gen.sampling import SamplingWeights, study_targets  # noqa: E402
 from cxrkg.qa_gen.scopes import (  # noqa: E402
     ACQUISITION_CATEGORIES,
@@ -354,7 +359,7 @@ def py_rows(
     return rows
 
 
-def python_baseline(graphs: list[SceneGraph], seed: int) -> dict[str, list[dict[str, Any]]]:
+def python_baseline(graphs: list[SceneGraph], seed: int) -> dict[str, list[Question]]:
     """Every study's questions made from the scene graphs alone."""
     studies = {sg.study_id: PyStudy(sg) for sg in graphs}
     counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
@@ -382,7 +387,7 @@ def python_baseline(graphs: list[SceneGraph], seed: int) -> dict[str, list[dict[
         )
         for a, b in zip(chain, chain[1:], strict=False):
             previous[b.study_id] = a.study_id
-    out: dict[str, list[dict[str, Any]]] = {}
+    out: dict[str, list[Question]] = {}
     datas: dict[str, StudyData] = {}
     for sid, ps in studies.items():
         prev_id = previous.get(sid)
@@ -401,18 +406,9 @@ def python_baseline(graphs: list[SceneGraph], seed: int) -> dict[str, list[dict[
 
 
 # -- the run --------------------------------------------------------------------------------
-def signature(questions: list[dict[str, Any]]) -> list[str]:
-    def strip(a: dict[str, Any]) -> dict[str, Any]:
-        return {
-            k: (v if k != "sub_answers" else [strip(s) for s in v])
-            for k, v in a.items()
-            if k not in ("_study_id",)
-        }
-
-    return sorted(
-        json.dumps({**q, "answers": [strip(a) for a in q["answers"]]}, sort_keys=True)
-        for q in questions
-    )
+def signature(questions: list[Question]) -> list[str]:
+    """Each question as the release writes it (ids, types, answers, grades), sorted."""
+    return sorted(json.dumps(q.to_release_json(), sort_keys=True) for q in questions)
 
 
 def measure(
@@ -463,6 +459,25 @@ def measure(
     )
 
 
+def release_cost(store: FalkorDBStore, out: Path, seed: int) -> None:
+    """Generation alone vs generation writing the whole QBA release (zips, tables, stats,
+    both exports) for the same studies, in this process."""
+    ids = all_study_ids(store)
+    t0 = time.perf_counter()
+    alone = generate_qa(store, ids, seed=seed)
+    t_alone = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    written = generate_qa(store, ids, out, seed=seed)
+    t_release = time.perf_counter() - t0
+    assert written.questions == alone.questions
+    print(
+        f"\nrelease: {len(ids):,} studies, {alone.questions:,} QA pairs; generation alone"
+        f" {t_alone:.1f}s ({alone.questions / t_alone:,.0f} QA pairs/s), with the release"
+        f" {t_release:.1f}s ({alone.questions / t_release:,.0f} QA pairs/s);"
+        f" ratio {t_release / t_alone:.2f}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--studies", type=int, default=2000, help="size of the larger graph")
@@ -494,6 +509,7 @@ def main() -> None:
                 args.seed,
                 args.workers,
             )
+            release_cost(store, Path(tmp) / "release", args.seed)
         finally:
             store.server.stop()
             store.close()

@@ -35,8 +35,8 @@ NODE_KEYS: dict[str, str] = {
     "Finding": "name",
     "Anatomy": "name",
     "Category": "name",
-    "Question": "question_id",
-    "Answer": "answer_id",
+    "Question": "key",  # study_id/question_id: question ids are unique within a study
+    "Answer": "key",  # study_id/question_id/answer_id
     "Meta": "key",
 }
 
@@ -411,6 +411,11 @@ class FalkorDBStore(GraphStore):
             for c in self._constraints()
             if c.get("type") == "UNIQUE"
         }
+        for label, props in sorted(existing):
+            # A key an older cxrkg used (Question.question_id before ids became per study).
+            if label in NODE_KEYS and props != (NODE_KEYS[label],):
+                with contextlib.suppress(self._redis.ResponseError):
+                    self.graph.drop_node_unique_constraint(label, *props)
         for label, prop in NODE_KEYS.items():
             if (label, (prop,)) in existing:
                 continue

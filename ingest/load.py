@@ -27,7 +27,7 @@ from tqdm import tqdm
 from cxrkg.cypher.queries import load_query
 from cxrkg.cypher.store import EncodedParams, GraphStore, StoreError, StoreUnavailable
 from cxrkg.ingest.graph_rows import merge_rows, study_rows
-from cxrkg.ingest.model import IngestError, Rejected, SceneGraph
+from cxrkg.ingest.model import IngestError, Notice, Rejected, SceneGraph
 
 __all__ = ["IngestError", "IngestReport", "load_scene_graphs", "ingest_qba", "ingest_imagenome"]
 
@@ -37,6 +37,8 @@ class IngestReport:
     loaded: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
+    # loaded, but carrying what grades nothing (unknown quality keys): said, never dropped
+    notices: list[Notice] = field(default_factory=list)
     seconds: float = 0.0
     source: str = ""
 
@@ -60,6 +62,15 @@ class IngestReport:
                     f"  ... and {len(self.rejected) - 50:,} more; by reason: "
                     + ", ".join(f"{k} ({v})" for k, v in reasons.most_common(5))
                 )
+        if self.notices:
+            studies = len({n.study_id for n in self.notices})
+            lines.append(
+                f"notices ({studies:,} studies; loaded as they are, but these keys grade"
+                " nothing: check the spelling against quality_mappings.csv):"
+            )
+            lines += [f"  - {n.describe()}" for n in self.notices[:20]]
+            if len(self.notices) > 20:
+                lines.append(f"  ... and {len(self.notices) - 20:,} more")
         return "\n".join(lines)
 
 
@@ -178,6 +189,15 @@ def _prepare(batch: list[SceneGraph], report: IngestReport, strict: bool) -> Tod
     unique = list({sg.study_id: sg for sg in batch}.values())
     todo: Todo = []
     for sg in unique:
+        for where, key, value in sg.unknown_quality():
+            report.notices.append(
+                Notice(
+                    file=sg.origin or "?",
+                    study_id=sg.study_id,
+                    field=f"{where}.{key}",
+                    reason=f"unknown quality key {key!r} (value {value!r})",
+                )
+            )
         try:
             todo.append((sg, study_rows(sg)))
         except (ValueError, TypeError) as exc:  # a value no graph property can hold
@@ -306,11 +326,14 @@ def link_patients(store: GraphStore, patient_ids: list[str]) -> None:
 
 
 # -- sources wired to the loader --------------------------------------------------------
-def ingest_qba(store: GraphStore, path: str | Path, **kwargs: Any) -> IngestReport:
-    """Load a QBA scene-graph tree or `scene_data.zip`."""
+def ingest_qba(
+    store: GraphStore, path: str | Path, image_metadata: str | Path | None = None, **kwargs: Any
+) -> IngestReport:
+    """Load a QBA scene-graph tree or `scene_data.zip`; images from the release's
+    `metadata/image_metadata` table beside it (or `image_metadata`) where the files have none."""
     from cxrkg.ingest.sources import qba
 
-    source = qba.QBASource(Path(path))
+    source = qba.QBASource(Path(path), Path(image_metadata) if image_metadata else None)
     return load_scene_graphs(store, source, total=source.count(), source="qba", **kwargs)
 
 

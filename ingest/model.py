@@ -23,8 +23,28 @@ from pydantic import (
     model_validator,
 )
 
+from cxrkg.ontology.values import (
+    EXTRACTION_CRITERIA,
+    quality_code,
+    quality_name,
+    read_quality,
+    release_quality,
+    unknown_quality_keys,
+)
+
 BBox = tuple[float, float, float, float]
 QualityValue = str | int | float | None
+LOC = "localization_quality"
+
+
+def _quality_record(value: Any) -> Any:
+    """Quality keys in the seed's or the release's spelling, values as codes or names:
+    cxrkg keeps the seed's keys and the option names (see ontology/values.py)."""
+    return read_quality(value) if isinstance(value, dict) else value
+
+
+def _loc_quality(value: Any) -> Any:
+    return quality_name(LOC, value)
 
 
 class _Model(BaseModel):
@@ -56,6 +76,8 @@ class Localization(_Model):
     missing_localization: list[str] = Field(default_factory=list)
     is_fallback: bool = False
     localization_quality: QualityValue = None
+
+    quality_names = field_validator("localization_quality", mode="before")(_loc_quality)
 
     @field_validator("bboxes")
     @classmethod
@@ -92,6 +114,8 @@ class Observation(_Model):
     obs_quality: dict[str, QualityValue] = Field(default_factory=dict)
     localization: dict[str, Localization] = Field(default_factory=dict)
 
+    quality_names = field_validator("obs_quality", mode="before")(_quality_record)
+
     @field_validator("modifiers", mode="before")
     @classmethod
     def _modifier_lists(cls, value: Any) -> Any:
@@ -123,6 +147,8 @@ class Region(_Model):
     laterality: str | None = None
     localization: dict[str, Localization] = Field(default_factory=dict)
     region_localization_quality: QualityValue = None
+
+    quality_names = field_validator("region_localization_quality", mode="before")(_loc_quality)
 
 
 class LocatedAt(_Model):
@@ -159,6 +185,8 @@ class Image(_Model):
     height: int | None = None
     path: str | None = None
     localization_quality: QualityValue = None
+
+    quality_names = field_validator("localization_quality", mode="before")(_loc_quality)
 
     @property
     def is_frontal(self) -> bool:
@@ -289,6 +317,15 @@ class SceneGraph(_Model):
     def _id_text(cls, value: Any) -> Any:
         return str(value) if isinstance(value, int) else value
 
+    quality_names = field_validator("study_quality", mode="before")(_quality_record)
+
+    @field_validator("study_img_localization_quality", mode="before")
+    @classmethod
+    def _image_quality(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: _loc_quality(v) for k, v in value.items()}
+        return value
+
     @model_validator(mode="after")
     def _references_resolve(self) -> SceneGraph:
         """Every relation must point at an observation, sentence or region of this study."""
@@ -350,6 +387,25 @@ class SceneGraph(_Model):
                     )
         return self
 
+    @model_validator(mode="after")
+    def _study_quality_covers_observations(self) -> SceneGraph:
+        """A criterion the file leaves out of `study_quality` but its observations carry is
+        their worst value (how QBA's study quality aggregates them), so an observation-level
+        DISCARDED still caps the study."""
+        for criterion in EXTRACTION_CRITERIA:
+            if self.study_quality.get(criterion) is not None:
+                continue
+            values = [
+                o.obs_quality[criterion]
+                for o in self.observations.values()
+                if o.obs_quality.get(criterion) is not None
+            ]
+            if values:
+                self.study_quality[criterion] = min(
+                    values, key=lambda v, c=criterion: quality_code(c, v)
+                )
+        return self
+
     # -- helpers every consumer wants ----------------------------------------------------
     def all_observations(self) -> dict[str, Observation]:
         """Observations including the indication's answer observation (OIND)."""
@@ -379,14 +435,36 @@ class SceneGraph(_Model):
         self._content_hash = digest
         return self
 
+    def unknown_quality(self) -> list[tuple[str, str, Any]]:
+        """(field, key, value) of every quality key no criterion has: it grades nothing,
+        so whoever loads the study must hear of it."""
+        out = [
+            ("study_quality", k, self.study_quality[k])
+            for k in unknown_quality_keys(self.study_quality)
+        ]
+        for oid, obs in self.all_observations().items():
+            where = (
+                "indication.answer_for_indication"
+                if self.indication and obs is self.indication.answer_for_indication
+                else f"observations.{oid}"
+            )
+            out += [
+                (f"{where}.obs_quality", k, obs.obs_quality[k])
+                for k in unknown_quality_keys(obs.obs_quality)
+            ]
+        return out
+
     def to_qba_json(self) -> dict[str, Any]:
-        """The QBA `scene_graph.json` form (drops cxrkg's additions that are empty)."""
+        """The release's `sxxxxxxxx.scene_graph.json`: quality under the real key names as raw
+        integer codes; no `images` or `metadata` (they go to `.metadata.json`); cxrkg's own
+        additions only where they hold something."""
         data = self.model_dump(mode="json")
-        for key in ("images", "image_objects", "attribute_relations", "comparison_relations"):
+        data.pop("images", None)
+        data.pop("metadata", None)
+        for key in ("image_objects", "attribute_relations", "comparison_relations"):
             if not data.get(key):
                 data.pop(key, None)
         for key in (
-            "metadata",
             "split",
             "study_order",
             "study_datetime",
@@ -396,7 +474,48 @@ class SceneGraph(_Model):
         ):
             if data.get(key) is None:
                 data.pop(key, None)
+        data["study_quality"] = release_quality(data["study_quality"])
+        data["study_img_localization_quality"] = {
+            k: quality_code(LOC, v) for k, v in data["study_img_localization_quality"].items()
+        }
+        for obs in data["observations"].values():
+            _release_holder(obs, "obs_quality")
+        if data.get("indication") and data["indication"].get("answer_for_indication"):
+            _release_holder(data["indication"]["answer_for_indication"], "obs_quality")
+        for region in data["regions"].values():
+            _release_holder(region, None)
+            region["region_localization_quality"] = quality_code(
+                LOC, region.get("region_localization_quality")
+            )
         return data
+
+    def metadata_json(self) -> dict[str, Any]:
+        """The release's `sxxxxxxxx.metadata.json`: the study's metadata as loaded, and its
+        images (a real scene_graph.json has none; readers look here and in image_metadata)."""
+        out: dict[str, Any] = {"patient_id": self.patient_id, "study_id": self.study_id}
+        if self.metadata is not None:
+            out.update(self.metadata.model_dump(mode="json", exclude_none=True))
+        if self.images:
+            out["images"] = {
+                k: {
+                    **img.model_dump(mode="json", exclude_none=True),
+                    **(
+                        {LOC: quality_code(LOC, img.localization_quality)}
+                        if img.localization_quality is not None
+                        else {}
+                    ),
+                }
+                for k, img in self.images.items()
+            }
+        return out
+
+
+def _release_holder(holder: dict[str, Any], quality_field: str | None) -> None:
+    """Encode one dumped observation or region in place (its quality and its boxes')."""
+    if quality_field:
+        holder[quality_field] = release_quality(holder.get(quality_field))
+    for loc in holder.get("localization", {}).values():
+        loc[LOC] = quality_code(LOC, loc.get(LOC))
 
 
 class IngestError(RuntimeError):
@@ -418,6 +537,10 @@ class Rejected(BaseModel):
         if self.field:
             where += f", field {self.field}"
         return f"{where}: {self.reason}"
+
+
+class Notice(Rejected):
+    """A loaded study carries something cxrkg does not use (e.g. an unknown quality key)."""
 
 
 def validation_rejection(exc: ValidationError, file: str, study_id: str | None) -> Rejected:

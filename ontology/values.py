@@ -8,6 +8,7 @@ Quality options are encoded as integers, larger = better, as QBA's raw encodings
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 # Grades, best first. A QA pair's rating is the minimum over everything that made it.
 GRADES: tuple[str, ...] = ("A++", "A+", "A", "B", "C", "D")
@@ -300,6 +301,7 @@ def relevance_cap(option: str, answer_type: str) -> str:
     return "A"
 
 
+@cache  # grading looks up the same few values millions of times
 def option(criterion: str, value: str | int) -> QualityOption:
     """Look up a quality option by name or by its integer code."""
     options = EXTRACTION_CRITERIA.get(criterion) or QA_CRITERIA.get(criterion)
@@ -311,6 +313,7 @@ def option(criterion: str, value: str | int) -> QualityOption:
     raise KeyError(f"unknown value {value!r} for quality criterion {criterion!r}")
 
 
+@cache
 def quality_grade(criterion: str, value: str | int | None) -> str:
     """The grade cap of one criterion value; unknown criteria or empty values cap nothing."""
     if value is None or criterion not in EXTRACTION_CRITERIA and criterion not in QA_CRITERIA:
@@ -324,8 +327,143 @@ def grade_of(quality: dict[str, str | int | float | None]) -> str:
     return min_grade(caps)
 
 
+# --- the release's spelling and encoding ------------------------------------------------
+# Public readers of the real MIMIC-Ext-CXR-QBA files rely on these key names; the seed's
+# table uses the short ones, which cxrkg keeps inside (graph properties, grading).
+RELEASE_KEYS: dict[str, str] = {
+    "region_quality": "region_extract_quality",
+    "entity_quality": "entity_extract_quality",
+    "sentence_name_quality": "sentence_name_quality",
+    "change_quality": "change_quality",
+    "issue_level": "general_issue_level",
+    "localization_quality": "localization_quality",
+}
+_CRITERION_OF: dict[str, str] = {
+    **{k: k for k in (*EXTRACTION_CRITERIA, *QA_CRITERIA)},
+    **{v: k for k, v in RELEASE_KEYS.items()},
+}
+# Ratings in files and tables are raw codes too (larger = better); unrated is below D.
+RATING_KEYS: tuple[str, ...] = ("rating", "extraction_rating")
+GRADE_CODES: dict[str, int] = {g: len(GRADES) - 1 - i for i, g in enumerate(GRADES)} | {UNRATED: -1}
+_GRADE_OF_CODE = {c: g for g, c in GRADE_CODES.items()}
+_CANONICAL = {
+    (c, o.name)
+    for table in (EXTRACTION_CRITERIA, QA_CRITERIA)
+    for c, opts in table.items()
+    for o in opts
+} | {(k, g) for k in RATING_KEYS for g in GRADE_CODES}
+# Keys a quality record may carry besides criteria and ratings (kept as they are).
+QUALITY_NOTES: tuple[str, ...] = ("judge_error",)
+
+
+def criterion_of(key: str) -> str | None:
+    """The criterion a quality key names, in either spelling (None: not a criterion)."""
+    return _CRITERION_OF.get(key)
+
+
+def release_key(criterion: str) -> str:
+    return RELEASE_KEYS.get(criterion, criterion)
+
+
+def _as_int(value: object) -> object:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def quality_name(criterion: str, value: object) -> str | None:
+    """A criterion's value as its option name, from a code (int, or a float like 4.0) or a
+    name; ValueError names the criterion and the value when neither fits."""
+    if value is None:
+        return None
+    value = _as_int(value)
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError(f"{release_key(criterion)}: {value!r} is not a quality value")
+    return _quality_name(criterion, value)
+
+
+@cache
+def _quality_name(criterion: str, value: str | int) -> str:
+    options = EXTRACTION_CRITERIA.get(criterion) or QA_CRITERIA.get(criterion) or ()
+    for opt in options:
+        if (isinstance(value, str) and opt.name == value) or (
+            isinstance(value, int) and opt.code == value
+        ):
+            return opt.name
+    known = ", ".join(o.name for o in options)
+    raise ValueError(
+        f"{release_key(criterion)}: unknown value {value!r} (codes 0–{len(options) - 1} or {known})"
+    )
+
+
+def quality_code(criterion: str, value: object) -> int | None:
+    name = quality_name(criterion, value)
+    return None if name is None else option(criterion, name).code
+
+
+def rating_name(value: object) -> str | None:
+    """A rating as its grade name (A++ ... D, unrated), from a code or a name."""
+    if value is None:
+        return None
+    value = _as_int(value)
+    if isinstance(value, str) and value in GRADE_CODES:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and value in _GRADE_OF_CODE:
+        return _GRADE_OF_CODE[value]
+    raise ValueError(f"rating: unknown value {value!r} (codes -1–5 or {', '.join(GRADE_CODES)})")
+
+
+def rating_code(value: object) -> int | None:
+    name = rating_name(value)
+    return None if name is None else GRADE_CODES[name]
+
+
+def read_quality(values: dict[str, object] | None) -> dict[str, object]:
+    """A quality record in either spelling, codes or names, with cxrkg's keys and option
+    names. Keys that are not criteria are kept as they are (`unknown_quality_keys`)."""
+    try:  # the common case, already in cxrkg's form: nothing to look up
+        if all((k, v) in _CANONICAL for k, v in (values or {}).items()):
+            return dict(values or {})
+    except TypeError:  # an unhashable value: the long way says what is wrong with it
+        pass
+    out: dict[str, object] = {}
+    for key, value in (values or {}).items():
+        criterion = criterion_of(key)
+        if criterion is not None:
+            out[criterion] = quality_name(criterion, value)
+        elif key in RATING_KEYS:
+            out[key] = rating_name(value)
+        else:
+            out[key] = value
+    return out
+
+
+def unknown_quality_keys(values: dict[str, object] | None) -> list[str]:
+    """Keys of a quality record that no criterion, rating or known note has."""
+    return [
+        k
+        for k in (values or {})
+        if criterion_of(k) is None and k not in RATING_KEYS and k not in QUALITY_NOTES
+    ]
+
+
+def release_quality(values: dict[str, object] | None) -> dict[str, object]:
+    """A quality record as the release writes it: real key names, raw integer codes."""
+    out: dict[str, object] = {}
+    for key, value in (values or {}).items():
+        criterion = criterion_of(key)
+        if criterion is not None:
+            out[release_key(criterion)] = quality_code(criterion, value)
+        elif key in RATING_KEYS:
+            out[key] = rating_code(value)
+        else:
+            out[key] = value
+    return out
+
+
 def quality_mappings() -> list[dict[str, str | int]]:
-    """Rows of quality_mappings.csv: criterion, code, name, max grade, level."""
+    """Rows of quality_mappings.csv: the raw code of every quality value and rating in the
+    JSON files and metadata tables, its name and the grade it caps at."""
     rows: list[dict[str, str | int]] = []
     for level, table in (("extraction", EXTRACTION_CRITERIA), ("qa", QA_CRITERIA)):
         for criterion, options in table.items():
@@ -333,14 +471,22 @@ def quality_mappings() -> list[dict[str, str | int]]:
                 rows.append(
                     {
                         "level": level,
-                        "criterion": criterion,
+                        "criterion": release_key(criterion),
+                        "seed_name": criterion,
                         "code": opt.code,
                         "name": opt.name,
                         "max_grade": opt.max_grade,
                     }
                 )
     rows += [
-        {"level": "grade", "criterion": "grade", "code": grade_rank(g), "name": g, "max_grade": g}
-        for g in GRADES
+        {
+            "level": "rating",
+            "criterion": "rating",
+            "seed_name": "rating",
+            "code": code,
+            "name": g,
+            "max_grade": g,
+        }
+        for g, code in GRADE_CODES.items()
     ]
     return rows

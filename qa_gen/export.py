@@ -1,232 +1,454 @@
-"""Export in the QBA layout: `qa/p1x/p1xxxxxxx/sxxxxxxxx.qa.json`, `metadata/*.csv.gz` and
-`.parquet`, `dataset_info.json`, `quality_mappings.csv`; and the A/B frontal subsets."""
+"""The MIMIC-Ext-CXR-QBA release layout, written from the graph's scene graphs and the
+generated QA (see docs/qa.md, "The release layout"):
+
+    OUT/qa.zip                      qa/p1x/p1xxxxxxx/sxxxxxxxx.qa.json
+    OUT/scene_data.zip              scene_data/p1x/p1xxxxxxx/sxxxxxxxx.{scene_graph,metadata}.json
+    OUT/metadata/                   seven tables (.csv.gz, .parquet) and dataset_info.json
+    OUT/quality_mappings.csv        raw quality codes -> names and grade caps
+    OUT/stats/                      all_obs.csv, all_ans.csv, study_*_stats.csv
+    OUT/exports/{A,B}_frontal/      metadata/ (+ subsets), scene_graph.zip, qa.zip
+
+`ReleaseWriter` takes one study at a time (its `SceneGraph` and `QADocument`) and streams
+the zips; `export_subset` rebuilds an export from a written release.
+"""
 
 from __future__ import annotations
 
 import csv
 import json
-from collections import defaultdict
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
+from cxrkg.ingest.model import IngestError, SceneGraph
+from cxrkg.ingest.sources.qba import META_SUFFIX, SCENE_SUFFIX, study_path
 from cxrkg.ontology.values import (
     EXTRACTION_CRITERIA,
+    GRADE_CODES,
     GRADES,
     at_least,
-    grade_rank,
-    option,
     quality_mappings,
 )
-from cxrkg.qa_gen.answers import walk
+from cxrkg.qa_gen.model import QADocument, QAFileError, release_bytes
+from cxrkg.qa_gen.stats import StatsWriter
+from cxrkg.qa_gen.tables import (
+    QUESTION_TABLES,
+    TABLES,
+    TableRows,
+    frame,
+    frontal_images,
+    patient_rows,
+    study_images,
+    study_rows,
+    write_table,
+)
 
 if TYPE_CHECKING:
     from cxrkg.cypher.store import GraphStore
-    from cxrkg.qa_gen.generate import StudyQA
 
-METADATA_FILES = (
-    "patient_metadata",
-    "study_metadata",
-    "image_metadata",
-    "question_metadata",
-    "question_image_metadata",
-    "answer_metadata",
-    "answer_image_metadata",
-)
-FRONTAL_VIEWS = {"PA", "AP", "AP AXIAL", "PA LLD", "AP LLD"}
-
-
-def qa_path(root: Path, patient_id: str, study_id: str) -> Path:
-    """`root/p1x/p1xxxxxxx/sxxxxxxxx.qa.json` (p1x: first three characters of the patient)."""
-    return root / patient_id[:3] / patient_id / f"{study_id}.qa.json"
-
-
-def _clean_answer(ans: dict[str, Any]) -> dict[str, Any]:
-    out = {k: v for k, v in ans.items() if not k.startswith("_")}
-    out["sub_answers"] = [_clean_answer(s) for s in ans["sub_answers"]]
-    return out
+QA_ZIP, SCENE_ZIP, EXPORT_SCENE_ZIP = "qa.zip", "scene_data.zip", "scene_graph.zip"
+QA_SUFFIX = ".qa.json"
+LONGITUDINAL = "longitudinal"  # cxrkg's own strategy (E family); QBA has none
+DEFAULT_SUBSET_SIZE = 1_000_000
+# The filtered question subsets the seed names, per export grade: (folder, floor, sampled).
+SUBSETS: dict[str, tuple[tuple[str, str, bool], ...]] = {
+    "A": (
+        ("Ap", "A+", False),
+        ("App", "A++", False),
+        ("q1M", "A", True),
+        ("Ap_q1M", "A+", True),
+        ("App_q1M", "A++", True),
+    ),
+    "B": (("q1M", "B", True),),
+}
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed member times: equal input, byte-identical zips
 
 
-def qa_document(patient_id: str, study_id: str, questions: list[dict[str, Any]]) -> dict[str, Any]:
-    """One study's qa.json in the seed's field order."""
+def qa_member(patient_id: str, study_id: str) -> str:
+    """`qa/p1x/p1xxxxxxx/sxxxxxxxx.qa.json`, the member a reader opens in qa.zip."""
+    return "qa/" + study_path(patient_id, study_id, QA_SUFFIX)
+
+
+def scene_members(patient_id: str, study_id: str) -> tuple[str, str]:
+    base = "scene_data/" + study_path(patient_id, study_id, "")
+    return base + SCENE_SUFFIX, base + META_SUFFIX
+
+
+@dataclass
+class ReleaseOptions:
+    """What a release (or a rebuilt export) holds beyond the QBA layout itself."""
+
+    longitudinal: bool = True  # False: leave out the E family, for strict QBA compatibility
+    subset_size: int = DEFAULT_SUBSET_SIZE  # questions in each q1M-style subset
+    seed: int = 0  # draws of the q1M-style subsets
+    exports: tuple[str, ...] = ("A", "B")  # grades of the frontal exports written
+    progress: bool = False
+
+
+class _ZipOut:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.zip = zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED)
+        self.members = 0
+
+    def write(self, name: str, data: bytes) -> None:
+        info = zipfile.ZipInfo(name, _ZIP_TIME)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.external_attr = 0o644 << 16
+        self.zip.writestr(info, data)
+        self.members += 1
+
+    def close(self) -> None:
+        self.zip.close()
+
+
+@dataclass
+class StudyFiles:
+    """One study as the release writes it: its models and their release JSON, made once and
+    shared by the root and every export."""
+
+    sg: SceneGraph
+    doc: QADocument
+    qa: dict[str, Any]
+    scene: dict[str, Any]
+    meta: dict[str, Any]
+
+    @classmethod
+    def of(cls, sg: SceneGraph, doc: QADocument) -> StudyFiles:
+        return cls(sg, doc, doc.to_release_json(), sg.to_qba_json(), sg.metadata_json())
+
+
+def _write_study(qa: _ZipOut, scenes: _ZipOut, files: StudyFiles) -> None:
+    pid, sid = files.doc.patient_id, files.doc.study_id
+    qa.write(qa_member(pid, sid), release_bytes(files.qa))
+    scene_name, meta_name = scene_members(pid, sid)
+    scenes.write(scene_name, release_bytes(files.scene))
+    scenes.write(meta_name, release_bytes(files.meta))
+
+
+def without_longitudinal(doc: QADocument) -> QADocument:
+    return doc.model_copy(
+        update={"questions": [q for q in doc.questions if q.question_strategy != LONGITUDINAL]}
+    )
+
+
+# -- exports ----------------------------------------------------------------------------------
+def export_name(grade: str, frontal_only: bool = True) -> str:
+    return f"{grade.replace('+', 'p')}_{'frontal' if frontal_only else 'all'}"
+
+
+def _keep_localization(holder: dict[str, Any], keep: set[str]) -> dict[str, Any]:
     return {
-        "patient_id": patient_id,
-        "study_id": study_id,
-        "questions": [
-            {**q, "answers": [_clean_answer(a) for a in q["answers"]]} for q in questions
-        ],
+        **holder,
+        "localization": {k: v for k, v in holder.get("localization", {}).items() if k in keep},
     }
 
 
-def _code(criterion: str, value: Any) -> int | None:
-    """Quality values as QBA's raw integer codes (larger = better)."""
-    if value is None:
-        return None
-    try:
-        return option(criterion, int(value) if isinstance(value, float) else value).code
-    except (KeyError, ValueError):
-        return None
+def _answer_on(answer: dict[str, Any], keep: set[str]) -> dict[str, Any]:
+    out = _keep_localization(answer, keep)
+    out["sub_answers"] = [_answer_on(a, keep) for a in answer["sub_answers"]]
+    return out
 
 
-def _is_frontal(image: dict[str, Any]) -> bool:
-    if image.get("is_frontal") is not None:
-        return bool(image["is_frontal"])
-    return (image.get("view_position") or "").upper() in FRONTAL_VIEWS
+def question_on(question: dict[str, Any], keep: set[str]) -> dict[str, Any]:
+    """A release-JSON question with boxes on the kept images only."""
+    return {
+        **question,
+        "question_img_localization_quality": {
+            k: v for k, v in question["question_img_localization_quality"].items() if k in keep
+        },
+        "answers": [_answer_on(a, keep) for a in question["answers"]],
+    }
 
 
-def question_rows(
-    doc: dict[str, Any], frontal: set[str] | None = None
-) -> dict[str, list[dict[str, Any]]]:
-    """question/answer (and their image) metadata rows of one qa.json document."""
-    pid, sid = doc["patient_id"], doc["study_id"]
-    rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for q in doc["questions"]:
-        qid = q["question_id"]
-        answers = walk(q["answers"])
-        row = {
-            "patient_id": pid,
-            "study_id": sid,
-            "question_id": qid,
-            "question_type": q["question_type"],
-            "question_strategy": q["question_strategy"],
-            "rating": q["question_quality"].get("rating"),
-            "extraction_rating": q["question_quality"].get("extraction_rating"),
-            "contains_report_answers": q["contains_report_answers"],
-            "contains_template_answers": q["contains_template_answers"],
-            "num_answers": len(answers),
-            "num_obs": len(q["obs_ids"]),
+def scene_on(scene: dict[str, Any], meta: dict[str, Any], keep: set[str]) -> tuple[dict, dict]:
+    """Release-JSON scene graph and metadata with boxes and images on the kept images only."""
+    out = {
+        **scene,
+        "observations": {k: _keep_localization(o, keep) for k, o in scene["observations"].items()},
+        "regions": {k: _keep_localization(r, keep) for k, r in scene["regions"].items()},
+        "study_img_localization_quality": {
+            k: v for k, v in scene["study_img_localization_quality"].items() if k in keep
+        },
+    }
+    indication = scene.get("indication")
+    if indication and indication.get("answer_for_indication"):
+        out["indication"] = {
+            **indication,
+            "answer_for_indication": _keep_localization(indication["answer_for_indication"], keep),
         }
-        for crit in EXTRACTION_CRITERIA:
-            row[f"quality_{crit}"] = _code(crit, q["extraction_quality"].get(crit))
-        rows["question_metadata"].append(row)
-        for image_id, value in q["question_img_localization_quality"].items():
-            rows["question_image_metadata"].append(
-                {
-                    "patient_id": pid,
-                    "study_id": sid,
-                    "question_id": qid,
-                    "image_id": image_id,
-                    "is_frontal": frontal is None or image_id in frontal,
-                    "localization_quality": _code("localization_quality", value),
-                }
+    for key in ("image_objects", "attribute_relations"):
+        if key in scene:
+            out[key] = [x for x in scene[key] if x.get("image_id") in keep]
+    meta_out = dict(meta)
+    if "images" in meta:
+        meta_out["images"] = {k: v for k, v in meta["images"].items() if k in keep}
+    return out, meta_out
+
+
+@dataclass
+class ExportCounts:
+    name: str
+    studies: int = 0
+    questions: int = 0
+    subsets: dict[str, int] = field(default_factory=dict)
+
+    def line(self) -> str:
+        subsets = ", ".join(f"{k} {v:,}" for k, v in self.subsets.items())
+        return f"{self.name}: {self.questions:,} questions of {self.studies:,} studies" + (
+            f" (subsets: {subsets})" if subsets else ""
+        )
+
+
+class ExportWriter:
+    """One graded export (`exports/A_frontal`): questions rated `grade` or better (unrated
+    ones never), only frontal images (studies without one dropped), its own metadata."""
+
+    def __init__(self, dest: Path, grade: str, options: ReleaseOptions, frontal_only: bool = True):
+        if grade not in GRADES:
+            raise ValueError(f"grade {grade!r}: use one of {', '.join(GRADES)}")
+        self.dest, self.grade, self.options, self.frontal_only = dest, grade, options, frontal_only
+        self.counts = ExportCounts(export_name(grade, frontal_only))
+        self.qa = _ZipOut(dest / QA_ZIP)
+        self.scenes = _ZipOut(dest / EXPORT_SCENE_ZIP)
+        self.rows = TableRows()
+
+    def add(self, files: StudyFiles) -> None:
+        sg, doc = files.sg, files.doc
+        images = study_images(sg)
+        keep = frontal_images(sg) if self.frontal_only else set(images)
+        if not keep:
+            return
+        chosen = [
+            i
+            for i, q in enumerate(doc.questions)
+            if q.rating is not None and at_least(q.rating, self.grade)
+        ]
+        if not chosen:
+            return
+        kept = QADocument.model_construct(
+            patient_id=doc.patient_id,
+            study_id=doc.study_id,
+            questions=[doc.questions[i] for i in chosen],
+        )
+        scene, meta = scene_on(files.scene, files.meta, keep)
+        qa = {
+            **files.qa,
+            "questions": [question_on(files.qa["questions"][i], keep) for i in chosen],
+        }
+        _write_study(self.qa, self.scenes, StudyFiles(sg, kept, qa, scene, meta))
+        # The tables read only the kept images' entries of each answer and question.
+        self.rows.extend(study_rows(sg, kept, [i for i in images if i in keep]))
+        self.counts.studies += 1
+        self.counts.questions += len(chosen)
+
+    def finish(self, info: dict[str, Any]) -> ExportCounts:
+        self.qa.close()
+        self.scenes.close()
+        folder = self.dest / "metadata"
+        tables = _write_tables(folder, self.rows, info)
+        for name, floor, sampled in SUBSETS.get(self.grade, (("q1M", self.grade, True),)):
+            self.counts.subsets[name] = _write_subset(
+                folder / name, tables, floor, self.options if sampled else None
             )
-        for ans in answers:
-            rows["answer_metadata"].append(
-                {
-                    "patient_id": pid,
-                    "study_id": sid,
-                    "question_id": qid,
-                    "answer_id": ans["answer_id"],
-                    "answer_type": ans["answer_type"],
-                    "answer_level": ans["answer_level"],
-                    "from_report": ans["from_report"],
-                    "rating": ans["answer_quality"].get("rating"),
-                    "positiveness": ans["positiveness"],
-                    "certainty": ans["certainty"],
-                    "num_sub_answers": len(ans["sub_answers"]),
-                }
+        return self.counts
+
+
+def _write_tables(folder: Path, rows: TableRows, info: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    tables = {name: rows.table(name) for name in TABLES if name != "patient_metadata"}
+    tables["patient_metadata"] = frame("patient_metadata", patient_rows(tables["study_metadata"]))
+    for name in TABLES:
+        write_table(folder, name, tables[name])
+    (folder / "dataset_info.json").write_text(
+        json.dumps(info, indent=1, ensure_ascii=False), encoding="utf-8"
+    )
+    return tables
+
+
+def _write_subset(
+    folder: Path, tables: dict[str, pd.DataFrame], floor: str, sample: ReleaseOptions | None
+) -> int:
+    """The question-level tables for questions rated `floor` or better, all of them or a
+    seeded random `subset_size` of them."""
+    questions = tables["question_metadata"]
+    chosen = questions.index[
+        questions["question.quality.rating"].ge(GRADE_CODES[floor]).fillna(False)
+    ]
+    if sample is not None and len(chosen) > sample.subset_size:
+        picks = np.random.default_rng(sample.seed).choice(len(chosen), sample.subset_size, False)
+        chosen = chosen[np.sort(picks)]
+    keys = pd.MultiIndex.from_tuples(list(chosen), names=["patient_id", "study_id", "question_id"])
+    for name in QUESTION_TABLES:
+        table = tables[name]
+        mask = (
+            table.index.droplevel(list(range(3, table.index.nlevels))).isin(keys)
+            if (table.index.nlevels > 3)
+            else table.index.isin(keys)
+        )
+        write_table(folder, name, table[mask])
+    return len(keys)
+
+
+# -- the whole release ----------------------------------------------------------------------
+@dataclass
+class ReleaseSummary:
+    out: Path
+    studies: int = 0
+    questions: int = 0
+    answers: int = 0
+    left_out_longitudinal: int = 0
+    stats_files: list[str] = field(default_factory=list)
+    exports: list[ExportCounts] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        lines = [
+            f"release in {self.out}: {QA_ZIP} ({self.studies:,} studies, {self.questions:,}"
+            f" questions, {self.answers:,} answers), {SCENE_ZIP}, metadata/ (7 tables),"
+            f" quality_mappings.csv, stats/ ({len(self.stats_files)} files)"
+        ]
+        if self.left_out_longitudinal:
+            lines.append(
+                f"  left out {self.left_out_longitudinal:,} longitudinal (E) questions"
+                " (strict QBA layout)"
             )
-            for image_id, loc in ans["localization"].items():
-                rows["answer_image_metadata"].append(
-                    {
-                        "patient_id": pid,
-                        "study_id": sid,
-                        "question_id": qid,
-                        "answer_id": ans["answer_id"],
-                        "image_id": image_id,
-                        "num_regions": len(loc["localization_reference_ids"]),
-                        "num_bboxes": len(loc["bboxes"]),
-                        "localization_quality": _code(
-                            "localization_quality", loc.get("localization_quality")
-                        ),
-                    }
-                )
-    return rows
+        lines += [f"  exports/{e.line()}" for e in self.exports]
+        return lines
 
 
-def write_table(folder: Path, name: str, rows: list[dict[str, Any]], columns: list[str]) -> None:
-    """`name.csv.gz` and `name.parquet` (same rows; csv for reading, parquet for speed)."""
-    frame = pd.DataFrame(rows, columns=columns)
-    frame.to_csv(folder / f"{name}.csv.gz", index=False, compression="gzip")
-    frame.to_parquet(folder / f"{name}.parquet", index=False)
+class ReleaseWriter:
+    """Writes the release one study at a time; `finish()` writes tables, stats, exports."""
+
+    def __init__(self, out: str | Path, options: ReleaseOptions | None = None):
+        self.out = Path(out)
+        self.options = options or ReleaseOptions()
+        self.qa = _ZipOut(self.out / QA_ZIP)
+        self.scenes = _ZipOut(self.out / SCENE_ZIP)
+        self.rows = TableRows()
+        self.stats = StatsWriter(self.out / "stats")
+        self.exports = [
+            ExportWriter(self.out / "exports" / export_name(g), g, self.options)
+            for g in self.options.exports
+        ]
+        self.summary = ReleaseSummary(self.out)
+
+    def add(self, sg: SceneGraph, doc: QADocument) -> None:
+        if not self.options.longitudinal:
+            kept = without_longitudinal(doc)
+            self.summary.left_out_longitudinal += len(doc.questions) - len(kept.questions)
+            doc = kept
+        files = StudyFiles.of(sg, doc)
+        _write_study(self.qa, self.scenes, files)
+        self.rows.extend(study_rows(sg, doc))
+        self.stats.add(sg, doc)
+        for export in self.exports:
+            export.add(files)
+        self.summary.studies += 1
+        self.summary.questions += len(doc.questions)
+        self.summary.answers += sum(len(q.all_answers()) for q in doc.questions)
+
+    def finish(self, store: GraphStore | None = None) -> ReleaseSummary:
+        self.qa.close()
+        self.scenes.close()
+        steps = ["metadata", "stats", *[e.counts.name for e in self.exports]]
+        bar = tqdm(steps, desc="release", unit="part", disable=not self.options.progress)
+        info = dataset_info(store)
+        for step in bar:
+            bar.set_postfix_str(step)
+            if step == "metadata":
+                _write_tables(self.out / "metadata", self.rows, info)
+                write_quality_mappings(self.out / "quality_mappings.csv")
+            elif step == "stats":
+                self.summary.stats_files = self.stats.finish()
+            else:
+                export = next(e for e in self.exports if e.counts.name == step)
+                self.summary.exports.append(export.finish(info))
+        bar.close()
+        return self.summary
 
 
-COLUMNS: dict[str, list[str]] = {
-    "patient_metadata": ["patient_id", "total_studies", "total_study_timespan"],
-    "study_metadata": [
-        "patient_id",
-        "study_id",
-        "rating",
-        "num_observations",
-        "num_questions",
-        "num_images",
-        "num_frontal_images",
-        "procedure",
-        "split",
-        "timestamp_since_first",
-        "timespan_since_prev",
-        *[f"quality_{c}" for c in EXTRACTION_CRITERIA],
-    ],
-    "image_metadata": [
-        "patient_id",
-        "study_id",
-        "image_id",
-        "view_position",
-        "patient_orientation",
-        "width",
-        "height",
-        "is_frontal",
-        "localization_quality",
-    ],
-    "question_metadata": [
-        "patient_id",
-        "study_id",
-        "question_id",
-        "question_type",
-        "question_strategy",
-        "rating",
-        "extraction_rating",
-        "contains_report_answers",
-        "contains_template_answers",
-        "num_answers",
-        "num_obs",
-        *[f"quality_{c}" for c in EXTRACTION_CRITERIA],
-    ],
-    "question_image_metadata": [
-        "patient_id",
-        "study_id",
-        "question_id",
-        "image_id",
-        "is_frontal",
-        "localization_quality",
-    ],
-    "answer_metadata": [
-        "patient_id",
-        "study_id",
-        "question_id",
-        "answer_id",
-        "answer_type",
-        "answer_level",
-        "from_report",
-        "rating",
-        "positiveness",
-        "certainty",
-        "num_sub_answers",
-    ],
-    "answer_image_metadata": [
-        "patient_id",
-        "study_id",
-        "question_id",
-        "answer_id",
-        "image_id",
-        "num_regions",
-        "num_bboxes",
-        "localization_quality",
-    ],
-}
+# -- reading a written release ------------------------------------------------------------
+def read_qa_zip(path: Path) -> Iterator[QADocument]:
+    """Every study's qa.json in a qa.zip, in member order, validated by the contract."""
+    with zipfile.ZipFile(path) as zf:
+        for name in sorted(n for n in zf.namelist() if n.endswith(QA_SUFFIX)):
+            yield QADocument.from_bytes(zf.read(name), f"{path}!{name}")
 
 
+def load_qa(src: Path, patient_id: str, study_id: str) -> QADocument:
+    """One study's qa.json from a release's qa.zip."""
+    path = Path(src) / QA_ZIP
+    member = qa_member(patient_id, study_id)
+    with zipfile.ZipFile(path) as zf:
+        try:
+            raw = zf.read(member)
+        except KeyError:
+            raise QAFileError(f"{path}: no member {member}") from None
+    return QADocument.from_bytes(raw, f"{path}!{member}")
+
+
+def iter_release(src: Path) -> Iterator[tuple[SceneGraph, QADocument]]:
+    """(scene graph, qa.json) of every study of a written release."""
+    from cxrkg.ingest.model import Rejected
+    from cxrkg.ingest.sources.qba import QBASource
+
+    scenes = QBASource(src / SCENE_ZIP, image_metadata=None)
+    for doc in read_qa_zip(src / QA_ZIP):
+        sg = scenes.study(doc.study_id)
+        if sg is None:
+            raise QAFileError(f"{src / SCENE_ZIP}: no scene graph for study {doc.study_id}")
+        if isinstance(sg, Rejected):
+            raise QAFileError(sg.describe())
+        yield sg, doc
+
+
+def export_subset(
+    src: str | Path,
+    grade: str = "A",
+    frontal_only: bool = True,
+    out: str | Path | None = None,
+    options: ReleaseOptions | None = None,
+) -> ExportCounts:
+    """Rebuild one export (`A_frontal`, `B_frontal`, ...) from a written release."""
+    src = Path(src)
+    options = options or ReleaseOptions()
+    if grade not in GRADES:
+        raise ValueError(f"grade {grade!r}: use one of {', '.join(GRADES)}")
+    for name in (QA_ZIP, SCENE_ZIP):
+        if not (src / name).is_file():
+            raise QAFileError(f"{src} holds no {name}: run `cxrkg qa generate --out {src}` first")
+    dest = Path(out) if out else src / "exports" / export_name(grade, frontal_only)
+    for name in (QA_ZIP, SCENE_ZIP):
+        if not zipfile.is_zipfile(src / name):
+            raise QAFileError(f"{src / name}: not a readable zip file")
+    with zipfile.ZipFile(src / QA_ZIP) as zf:
+        total = sum(1 for n in zf.namelist() if n.endswith(QA_SUFFIX))
+    writer = ExportWriter(dest, grade, options, frontal_only)
+    try:
+        for sg, doc in tqdm(
+            iter_release(src),
+            total=total,
+            desc="export",
+            unit="study",
+            disable=not options.progress,
+        ):
+            writer.add(
+                StudyFiles.of(sg, doc if options.longitudinal else without_longitudinal(doc))
+            )
+    except (zipfile.BadZipFile, IngestError) as exc:
+        raise QAFileError(f"{src}: {exc}") from exc
+    info_path = src / "metadata" / "dataset_info.json"
+    info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
+    return writer.finish(info)
+
+
+# -- value sets and mappings ------------------------------------------------------------------
 def dataset_info(store: GraphStore | None = None) -> dict[str, Any]:
     """Value sets: from the ontology when it loads, plus what the graph holds."""
     from cxrkg.ontology import values
@@ -250,20 +472,13 @@ def dataset_info(store: GraphStore | None = None) -> dict[str, Any]:
             }
         )
     if store is not None:
-        rows = store.run(
-            "MATCH (o:Observation) UNWIND coalesce(o.entities, []) AS e "
-            "RETURN collect(DISTINCT e) AS entities",
-            read_only=True,
-        )
+        rows = store.run_named("qa/dataset_values", {}, read_only=True)
         info["entities_in_graph"] = sorted(rows[0]["entities"]) if rows else []
-        rows = store.run(
-            "MATCH (r:StudyRegion) RETURN collect(DISTINCT r.region) AS regions", read_only=True
-        )
         info["regions_in_graph"] = sorted(rows[0]["regions"]) if rows else []
     info["question_types"] = list(QUESTION_TYPES)
     info["question_strategies"] = sorted(set(STRATEGY.values()))
     info["quality_criteria"] = {
-        c: [o.name for o in opts] for c, opts in EXTRACTION_CRITERIA.items()
+        values.release_key(c): [o.name for o in opts] for c, opts in EXTRACTION_CRITERIA.items()
     }
     return info
 
@@ -274,201 +489,3 @@ def write_quality_mappings(path: Path) -> None:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-
-
-def _study_meta(item: StudyQA) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    sd = item.study
-    meta = json.loads(sd.study.get("metadata_json") or "{}")
-    images = [
-        {
-            "patient_id": sd.patient_id,
-            "study_id": sd.study_id,
-            "image_id": i.get("image_id"),
-            "view_position": i.get("view_position"),
-            "patient_orientation": i.get("patient_orientation"),
-            "width": i.get("width"),
-            "height": i.get("height"),
-            "is_frontal": _is_frontal(i),
-            "localization_quality": _code("localization_quality", i.get("localization_quality")),
-        }
-        for i in sd.images
-    ]
-    quality = sd.quality
-    study = {
-        "patient_id": sd.patient_id,
-        "study_id": sd.study_id,
-        "rating": sd.study.get("grade") or "A++",
-        "num_observations": sd.study.get("num_observations"),
-        "num_questions": len(item.questions),
-        "num_images": len(images),
-        "num_frontal_images": sum(1 for i in images if i["is_frontal"]),
-        "procedure": meta.get("procedure"),
-        "split": sd.study.get("split"),
-        "timestamp_since_first": meta.get("timestamp_since_first"),
-        "timespan_since_prev": meta.get("timespan_since_prev"),
-        "_datetime": sd.study.get("study_datetime"),
-    }
-    for crit in EXTRACTION_CRITERIA:
-        study[f"quality_{crit}"] = _code(crit, quality.get(crit))
-    return study, images
-
-
-def _patients(studies: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    by_patient: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for s in studies:
-        by_patient[s["patient_id"]].append(s)
-    out = []
-    for pid, rows in sorted(by_patient.items()):
-        stamps = [
-            r["timestamp_since_first"] for r in rows if r["timestamp_since_first"] is not None
-        ]
-        out.append(
-            {
-                "patient_id": pid,
-                "total_studies": len(rows),
-                "total_study_timespan": (max(stamps) - min(stamps)) if stamps else None,
-            }
-        )
-    return out
-
-
-class QAExporter:
-    """Writes each study's qa.json as it comes and the metadata tables at the end."""
-
-    def __init__(self, out_dir: Path):
-        self.out = Path(out_dir)
-        (self.out / "qa").mkdir(parents=True, exist_ok=True)
-        (self.out / "metadata").mkdir(parents=True, exist_ok=True)
-        self.rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
-
-    def add(self, item: StudyQA) -> None:
-        sd = item.study
-        doc = qa_document(sd.patient_id, sd.study_id, item.questions)
-        path = qa_path(self.out / "qa", sd.patient_id, sd.study_id)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
-        study, images = _study_meta(item)
-        frontal = {i["image_id"] for i in images if i["is_frontal"]}
-        self.rows["study_metadata"].append(study)
-        self.rows["image_metadata"].extend(images)
-        for name, rows in question_rows(doc, frontal).items():
-            self.rows[name].extend(rows)
-
-    def finish(self, store: GraphStore | None = None) -> None:
-        self.rows["patient_metadata"] = _patients(self.rows["study_metadata"])
-        write_metadata(self.out / "metadata", self.rows)
-        (self.out / "metadata" / "dataset_info.json").write_text(
-            json.dumps(dataset_info(store), indent=1, ensure_ascii=False), encoding="utf-8"
-        )
-        write_quality_mappings(self.out / "quality_mappings.csv")
-
-
-def write_metadata(folder: Path, rows: dict[str, list[dict[str, Any]]]) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in METADATA_FILES:
-        ordered = sorted(
-            rows.get(name, []),
-            key=lambda r: tuple(
-                str(r.get(k) or "")
-                for k in ("patient_id", "study_id", "question_id", "answer_id", "image_id")
-            ),
-        )
-        write_table(folder, name, ordered, COLUMNS[name])
-
-
-# -- subsets -------------------------------------------------------------------------------
-def _keep_images(ans: dict[str, Any], frontal: set[str]) -> dict[str, Any]:
-    out = dict(ans)
-    out["localization"] = {k: v for k, v in ans["localization"].items() if k in frontal}
-    out["sub_answers"] = [_keep_images(s, frontal) for s in ans["sub_answers"]]
-    return out
-
-
-def export_subset(
-    src: str | Path, grade: str = "A", frontal_only: bool = True, out: str | Path | None = None
-) -> dict[str, int]:
-    """`A_frontal` / `B_frontal`: questions rated `grade` or better, frontal images only
-    (studies without a frontal image dropped). Returns counts of what was kept."""
-    src = Path(src)
-    if grade not in GRADES:
-        raise ValueError(f"grade {grade!r}: use one of {', '.join(GRADES)}")
-    name = (
-        f"{grade.replace('+', 'p')}_frontal" if frontal_only else f"{grade.replace('+', 'p')}_all"
-    )
-    dest = Path(out) if out else src / "exports" / name
-    images = pd.read_parquet(src / "metadata" / "image_metadata.parquet")
-    studies = pd.read_parquet(src / "metadata" / "study_metadata.parquet")
-    frontal = (
-        set(images.loc[images["is_frontal"].astype(bool), "image_id"])
-        if frontal_only
-        else set(images["image_id"])
-    )
-    rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    kept_studies: set[str] = set()
-    counts = {"studies": 0, "questions": 0}
-    for path in sorted((src / "qa").rglob("*.qa.json")):
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        study_images = set(images.loc[images["study_id"] == doc["study_id"], "image_id"])
-        if frontal_only and not (study_images & frontal):
-            continue
-        questions = []
-        for q in doc["questions"]:
-            rating = q["question_quality"].get("rating")
-            if rating not in GRADES or not at_least(rating, grade):
-                continue
-            q = {
-                **q,
-                "answers": [_keep_images(a, frontal) for a in q["answers"]],
-                "question_img_localization_quality": {
-                    k: v for k, v in q["question_img_localization_quality"].items() if k in frontal
-                },
-            }
-            questions.append(q)
-        if not questions:
-            continue
-        new_doc = {**doc, "questions": questions}
-        target = qa_path(dest / "qa", doc["patient_id"], doc["study_id"])
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(new_doc, ensure_ascii=False, indent=1), encoding="utf-8")
-        kept_studies.add(doc["study_id"])
-        counts["studies"] += 1
-        counts["questions"] += len(questions)
-        for table, trs in question_rows(new_doc, frontal).items():
-            rows[table].extend(trs)
-    st = studies[studies["study_id"].isin(kept_studies)]
-    rows["study_metadata"] = st.to_dict("records")
-    im = images[images["study_id"].isin(kept_studies) & images["image_id"].isin(frontal)]
-    rows["image_metadata"] = im.to_dict("records")
-    rows["patient_metadata"] = _patients(rows["study_metadata"])
-    write_metadata(dest / "metadata", rows)
-    # Like QBA's A_frontal/metadata/Ap and App: the question-level tables of stricter grades.
-    for sub, floor in (("Ap", "A+"), ("App", "A++")):
-        if grade_rank(floor) > grade_rank(grade):
-            qids = {
-                r["question_id"] for r in rows["question_metadata"] if at_least(r["rating"], floor)
-            }
-            folder = dest / "metadata" / sub
-            folder.mkdir(parents=True, exist_ok=True)
-            for table in (
-                "question_metadata",
-                "question_image_metadata",
-                "answer_metadata",
-                "answer_image_metadata",
-            ):
-                write_table(
-                    folder,
-                    table,
-                    [r for r in rows[table] if r["question_id"] in qids],
-                    COLUMNS[table],
-                )
-            counts[sub] = len(qids)
-    for extra in ("dataset_info.json",):
-        if (src / "metadata" / extra).is_file():
-            (dest / "metadata" / extra).write_text(
-                (src / "metadata" / extra).read_text(encoding="utf-8"), encoding="utf-8"
-            )
-    if (src / "quality_mappings.csv").is_file():
-        (dest / "quality_mappings.csv").write_text(
-            (src / "quality_mappings.csv").read_text(encoding="utf-8"), encoding="utf-8"
-        )
-    return counts

@@ -3,8 +3,6 @@ answers assembled in Python, graded, exported in the QBA layout and optionally w
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
 import time
 from collections import Counter
@@ -14,12 +12,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from tqdm import tqdm
 
 from cxrkg.cypher.store import GraphStore, open_store
+from cxrkg.ingest.graph_read import read_scene_graph
+from cxrkg.ontology.values import UNRATED
 from cxrkg.qa_gen import families
-from cxrkg.qa_gen.answers import walk
+from cxrkg.qa_gen.export import ReleaseOptions, ReleaseSummary, ReleaseWriter
 from cxrkg.qa_gen.grading import grade_question
+from cxrkg.qa_gen.graph_write import write_study_qa
+from cxrkg.qa_gen.model import QADocument, Question, question_id
 from cxrkg.qa_gen.sampling import SamplingWeights, Targets, read_weights, study_targets
 from cxrkg.qa_gen.scopes import family_params
 from cxrkg.qa_gen.study_data import StudyData, read_studies
@@ -31,8 +34,16 @@ BATCH_SIZE = 200
 @dataclass
 class StudyQA:
     study: StudyData
-    questions: list[dict[str, Any]]
+    questions: list[Question]
     targets: Targets | None = None  # what was asked about, sampled extras included
+
+    def document(self) -> QADocument:
+        """The study's qa.json."""
+        return QADocument(
+            patient_id=self.study.patient_id,
+            study_id=self.study.study_id,
+            questions=self.questions,
+        )
 
 
 @dataclass
@@ -48,6 +59,7 @@ class QAReport:
     written_to_graph: int = 0
     sampled: int = 0  # sampled extra regions/findings drawn
     sampled_answered: int = 0  # of them, those the graph could answer something about
+    release: ReleaseSummary | None = None
 
     def summary(self) -> str:
         rate = self.questions / self.seconds if self.seconds else 0.0
@@ -55,8 +67,8 @@ class QAReport:
             f"QA generation: {self.studies:,} studies, {self.questions:,} questions,"
             f" {self.answers:,} answers in {self.seconds:.1f}s ({rate:,.0f} QA pairs/s)"
         ]
-        if self.out_dir:
-            lines.append(f"  written to {self.out_dir}")
+        if self.release:
+            lines += ["  " + line for line in self.release.lines()]
         if self.written_to_graph:
             lines.append(f"  {self.written_to_graph:,} questions stored in the graph")
         if self.missing:
@@ -80,30 +92,55 @@ class QAReport:
         return "\n".join(lines)
 
 
-def _hash(*parts: Any) -> str:
-    text = "\x1f".join(json.dumps(p, sort_keys=True, ensure_ascii=False) for p in parts)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+class ContractError(RuntimeError):
+    """A question family built a record outside the QA contract (a bug, not bad input)."""
 
 
-def _finalize(sd: StudyData, questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Deterministic ids, obs_ids, report/template flags and grades."""
-    seen: Counter[str] = Counter()
-    for q in questions:
-        key = (q["question_type"], json.dumps(q["variables"], sort_keys=True))
-        index = seen[key[0] + key[1]]
-        seen[key[0] + key[1]] += 1
-        q["question_id"] = _hash(sd.study_id, q["question_type"], q["variables"], index)
-        answers = walk(q["answers"])
-        for i, ans in enumerate(answers):
-            ans["answer_id"] = _hash(q["question_id"], i)
-        q["obs_ids"] = list(
+def _finalize(sd: StudyData, drafts: list[dict[str, Any]]) -> list[Question]:
+    """The families' records as validated questions: ids, obs_ids, report/template flags and
+    grades. Every answer becomes a record of its own, even where a family put the same
+    answer under several questions."""
+    per_type: Counter[str] = Counter()
+    next_answer = 0
+
+    def numbered(answers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        nonlocal next_answer
+        out = []
+        for ans in answers:
+            n, next_answer = next_answer, next_answer + 1
+            out.append({**ans, "answer_id": n, "sub_answers": numbered(ans["sub_answers"])})
+        return out
+
+    questions = []
+    for draft in drafts:
+        qtype = draft["question_type"]
+        record = {
+            **draft,
+            "question_id": question_id(qtype, per_type[qtype]),
+            "answers": numbered(draft["answers"]),
+        }
+        per_type[qtype] += 1
+        try:
+            q = Question.model_validate(record)
+        except ValidationError as exc:
+            raise ContractError(f"study {sd.study_id}, {qtype}: {exc}") from exc
+        if q.unknown_fields():
+            raise ContractError(
+                f"study {sd.study_id}, {qtype}: fields outside the QA contract:"
+                f" {', '.join(q.unknown_fields())}"
+            )
+        answers = q.all_answers()
+        q.obs_ids = list(
             dict.fromkeys(
-                a["_obs_id"] for a in answers if a["_obs_id"] and a["_study_id"] == sd.study_id
+                a.source_obs_id
+                for a in answers
+                if a.source_obs_id and a.source_study_id == sd.study_id
             )
         )
-        q["contains_report_answers"] = any(a["from_report"] for a in answers)
-        q["contains_template_answers"] = any(not a["from_report"] for a in answers)
+        q.contains_report_answers = any(a.from_report for a in answers)
+        q.contains_template_answers = any(not a.from_report for a in answers)
         grade_question(q, sd.quality)
+        questions.append(q)
     return questions
 
 
@@ -112,7 +149,7 @@ def study_questions(
     rows: dict[str, list[dict[str, Any]]],
     seed: int,
     previous: StudyData | None = None,
-) -> list[dict[str, Any]]:
+) -> list[Question]:
     """All questions of one study from its family rows (the order of the seed's table)."""
     rng = Wording(seed, sd.study_id)
     # Rows come in whatever order the database returns them; questions follow a fixed order.
@@ -265,18 +302,18 @@ def generate_qa(
     progress: bool = False,
     judge: Callable[[StudyQA, GraphStore], None] | None = None,
     infer_absent: bool = False,
+    release: ReleaseOptions | None = None,
 ) -> QAReport:
-    """Generate, grade and export QA for the given studies (all when None); see
+    """Generate and grade QA for the given studies (all when None); with `out_dir`, write the
+    QBA release layout there (`release`: what it holds, see `qa_gen.export`); see
     `generate_batch` for `infer_absent`."""
-    from cxrkg.qa_gen.export import QAExporter
-    from cxrkg.qa_gen.graph_write import write_study_qa
-
     started = time.perf_counter()
     ids = all_study_ids(store) if study_ids is None else list(dict.fromkeys(study_ids))
     report = QAReport(out_dir=Path(out_dir) if out_dir else None)
-    exporter = QAExporter(Path(out_dir)) if out_dir else None
+    options = release or ReleaseOptions(seed=seed, progress=progress)
+    writer = ReleaseWriter(Path(out_dir), options) if out_dir else None
     found: set[str] = set()
-    pending: list[StudyQA] = []
+    pending: list[QADocument] = []
     for item in iter_qa(
         store,
         ids,
@@ -295,20 +332,21 @@ def generate_qa(
             asked = {
                 v
                 for q in item.questions
-                for k, v in q["variables"].items()
+                for k, v in q.variables.items()
                 if k in ("region", "finding")
             }
             report.sampled += len(extras)
             report.sampled_answered += len(extras & asked)
         for q in item.questions:
             report.questions += 1
-            report.answers += len(walk(q["answers"]))
-            report.by_type[q["question_type"]] += 1
-            report.by_grade[q["question_quality"]["rating"]] += 1
-        if exporter:
-            exporter.add(item)
+            report.answers += len(q.all_answers())
+            report.by_type[q.question_type] += 1
+            report.by_grade[q.rating or UNRATED] += 1
+        doc = item.document()
+        if writer:
+            writer.add(read_scene_graph(store, item.study.study_id), doc)
         if write_graph:
-            pending.append(item)
+            pending.append(doc)
             if len(pending) >= batch_size:
                 report.written_to_graph += write_study_qa(store, pending)
                 pending = []
@@ -316,8 +354,8 @@ def generate_qa(
         report.written_to_graph += write_study_qa(store, pending)
     if write_graph and report.studies:
         store.bump_version()
-    if exporter:
-        exporter.finish(store)
+    if writer:
+        report.release = writer.finish(store)
     report.missing = [sid for sid in ids if sid not in found]
     report.seconds = time.perf_counter() - started
     return report

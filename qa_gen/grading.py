@@ -13,7 +13,7 @@ from cxrkg.ontology.values import (
     quality_grade,
     relevance_cap,
 )
-from cxrkg.qa_gen.answers import walk
+from cxrkg.qa_gen.model import Answer, Question
 
 
 def _cap(criterion: str, value: Any) -> str:
@@ -32,53 +32,53 @@ def worst_quality(records: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for rec in records:
         for k, v in rec.items():
-            if v is None:
+            if v is None or k not in EXTRACTION_CRITERIA:
                 continue
             if k not in out or grade_rank(_cap(k, v)) < grade_rank(_cap(k, out[k])):
                 out[k] = v
     return dict(sorted(out.items()))
 
 
-def answer_grade(answer: dict[str, Any], judged: bool = True) -> str:
+def answer_grade(answer: Answer, judged: bool = True) -> str:
     """Grade of one answer: its observation's extraction quality and its images' boxes, and
     (when `judged`) the LLM-judged criteria in its `answer_quality`."""
-    caps = [extraction_grade(answer["extraction_quality"])]
+    caps = [extraction_grade(answer.extraction_quality)]
     caps += [
-        _cap("localization_quality", loc.get("localization_quality"))
-        for loc in answer["localization"].values()
+        _cap("localization_quality", loc.localization_quality)
+        for loc in answer.localization.values()
     ]
     if judged:
-        for criterion, value in answer["answer_quality"].items():
+        for criterion, value in answer.answer_quality.items():
             if criterion == "relevance":
-                caps.append(relevance_cap(value, answer["answer_type"]))
+                caps.append(relevance_cap(value, answer.answer_type))
             elif criterion in QA_CRITERIA:
                 caps.append(_cap(criterion, value))
     return min_grade(caps)
 
 
-def grade_question(question: dict[str, Any], study_quality: dict[str, Any]) -> str:
+def grade_question(question: Question, study_quality: dict[str, Any]) -> str:
     """Fill the question's extraction quality, localization quality per image and ratings;
     return its rating (minimum over the scene graph and all answers)."""
-    answers = walk(question["answers"])
+    answers = question.all_answers()
     grades = [extraction_grade(study_quality)]
     per_image: dict[str, Any] = {}
     for ans in answers:
         grade = answer_grade(ans)
-        ans["answer_quality"]["rating"] = grade
+        ans.answer_quality["rating"] = grade
         grades.append(grade)
-        for image_id, loc in ans["localization"].items():
-            value = loc.get("localization_quality")
+        for image_id, loc in ans.localization.items():
+            value = loc.localization_quality
             if value is None:
                 per_image.setdefault(image_id, None)
             elif per_image.get(image_id) is None or grade_rank(
                 _cap("localization_quality", value)
             ) < grade_rank(_cap("localization_quality", per_image[image_id])):
                 per_image[image_id] = value
-    question["extraction_quality"] = worst_quality(
-        [study_quality] + [a["extraction_quality"] for a in answers]
+    question.extraction_quality = worst_quality(
+        [study_quality] + [a.extraction_quality for a in answers]
     )
-    question["question_img_localization_quality"] = dict(sorted(per_image.items()))
-    qq = question["question_quality"]
+    question.question_img_localization_quality = dict(sorted(per_image.items()))
+    qq = question.question_quality
     for criterion in ("question_clarity", "completeness"):
         if criterion in qq:
             grades.append(_cap(criterion, qq[criterion]))

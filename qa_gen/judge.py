@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 from cxrkg.config import Settings
 from cxrkg.llm import LLMClient, LLMError
 from cxrkg.ontology.values import QA_CRITERIA, UNRATED
-from cxrkg.qa_gen.answers import walk
 from cxrkg.qa_gen.grading import grade_question
+from cxrkg.qa_gen.model import Answer, Question
 
 if TYPE_CHECKING:
     from cxrkg.cypher.store import GraphStore
@@ -60,17 +60,17 @@ def schema(criterion: str, n_answers: int) -> dict[str, Any]:
     }
 
 
-def _answers_block(answers: list[dict[str, Any]]) -> str:
-    return "\n".join(f"[{i}] ({a['answer_type']}) {a['text']}" for i, a in enumerate(answers, 1))
+def _answers_block(answers: list[Answer]) -> str:
+    return "\n".join(f"[{i}] ({a.answer_type}) {a.text}" for i, a in enumerate(answers, 1))
 
 
-def messages(criterion: str, question: dict[str, Any], report: str) -> list[dict[str, str]]:
-    answers = walk(question["answers"])
+def messages(criterion: str, question: Question, report: str) -> list[dict[str, str]]:
+    answers = question.all_answers()
     parts = []
     if criterion == "entailment":
         parts.append(f"REPORT: {report or '(no report text)'}")
     if criterion != "answer_clarity":
-        parts.append(f"QUESTION: {question['question']}")
+        parts.append(f"QUESTION: {question.question}")
     if criterion == "completeness":
         parts.append("FULL ANSWER:\n" + _answers_block(answers))
     elif criterion != "question_clarity":
@@ -130,7 +130,7 @@ class QAJudge:
         criteria = PER_ANSWER + PER_QUESTION
         requests, index = [], []
         for qi, q in enumerate(item.questions):
-            n = len(walk(q["answers"]))
+            n = len(q.all_answers())
             for criterion in criteria:
                 requests.append((messages(criterion, q, report), schema(criterion, n)))
                 index.append((qi, criterion))
@@ -141,10 +141,8 @@ class QAJudge:
         for qi, q in enumerate(item.questions):
             self._apply(q, by_question[qi], sd.quality)
 
-    def _apply(
-        self, q: dict[str, Any], results: dict[str, Any], study_quality: dict[str, Any]
-    ) -> None:
-        answers = walk(q["answers"])
+    def _apply(self, q: Question, results: dict[str, Any], study_quality: dict[str, Any]) -> None:
+        answers = q.all_answers()
         errors = [f"{c}: {r}" for c, r in results.items() if isinstance(r, LLMError)]
         per_answer: dict[str, dict[int, str]] = {}
         for criterion in PER_ANSWER:
@@ -157,13 +155,13 @@ class QAJudge:
             per_answer[criterion] = got
         if errors:
             self.failed += 1
-            q["question_quality"]["rating"] = UNRATED
-            q["question_quality"]["judge_error"] = "; ".join(errors)[:500]
+            q.question_quality["rating"] = UNRATED
+            q.question_quality["judge_error"] = "; ".join(errors)[:500]
             return
         for i, ans in enumerate(answers, 1):
             for criterion in PER_ANSWER:
-                ans["answer_quality"][criterion] = per_answer[criterion][i]
+                ans.answer_quality[criterion] = per_answer[criterion][i]
         for criterion in PER_QUESTION:
-            q["question_quality"][criterion] = results[criterion]["option"]
+            q.question_quality[criterion] = results[criterion]["option"]
         grade_question(q, study_quality)
         self.judged += 1

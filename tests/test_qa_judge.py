@@ -13,7 +13,7 @@ import pytest
 
 from cxrkg.ingest.load import load_scene_graphs
 from cxrkg.llm import LLMClient
-from cxrkg.qa_gen.answers import walk
+from cxrkg.qa_gen.export import load_qa
 from cxrkg.qa_gen.generate import generate_qa
 from cxrkg.qa_gen.judge import QAJudge
 from tests.llm_server import ChatServer, last_user_message
@@ -114,10 +114,10 @@ def test_relevance_caps_depend_on_the_answer_type(
     with ChatServer(lambda b: reply(b, per_answer, BEST_Q)) as server:
         judge_for(server, tmp_path)(items[0], normal_study)
     for q in items[0].questions:
-        assert q["question_quality"]["rating"] == "A+"
-        assert q["question_quality"]["extraction_rating"] == "A++"
-        for a in walk(q["answers"]):
-            assert a["answer_quality"]["relevance"] == "RELATED_INFO"
+        assert q.question_quality["rating"] == "A+"
+        assert q.question_quality["extraction_rating"] == "A++"
+        for a in q.all_answers():
+            assert a.answer_quality["relevance"] == "RELATED_INFO"
 
 
 def test_unusable_replies_are_retried_and_then_rated_unrated(normal_study, tmp_path):
@@ -139,11 +139,11 @@ def test_unusable_replies_are_retried_and_then_rated_unrated(normal_study, tmp_p
         judge = judge_for(server, tmp_path, retries=2)
         report = generate_qa(normal_study, ["s50000003"], tmp_path / "out", judge=judge)
     unrated = report.by_grade.get("unrated", 0)
-    doc = json.loads(next((tmp_path / "out" / "qa").rglob("*.qa.json")).read_text())
-    failed = [q for q in doc["questions"] if q["question_quality"]["rating"] == "unrated"]
-    described = [q for q in doc["questions"] if q["question"].startswith("Describe")]
+    doc = load_qa(tmp_path / "out", "p10000003", "s50000003")
+    failed = [q for q in doc.questions if q.rating == "unrated"]
+    described = [q for q in doc.questions if q.question.startswith("Describe")]
     assert failed == described and len(failed) == unrated == judge.failed > 0
-    assert "completeness" in failed[0]["question_quality"]["judge_error"]
+    assert "completeness" in failed[0].question_quality["judge_error"]
     # the other questions got through, broken replies included, thanks to the retries
     assert broken["n"] > 0
     assert report.by_grade["A++"] == report.questions - unrated
@@ -151,4 +151,4 @@ def test_unusable_replies_are_retried_and_then_rated_unrated(normal_study, tmp_p
     from cxrkg.qa_gen.export import export_subset
 
     counts = export_subset(tmp_path / "out", grade="B")
-    assert counts["questions"] == report.questions - unrated
+    assert counts.questions == report.questions - unrated

@@ -32,8 +32,8 @@ def qa_onto(session_store):  # noqa: ANN001, ANN201
     inferred = generate_batch(session_store, ids, infer_absent=True, **kw)
     plain = generate_batch(session_store, ids, **kw)
     return {
-        **{i.study.study_id: i.questions for i in inferred},
-        **{"plain/" + i.study.study_id: i.questions for i in plain},
+        **studies.as_dicts(inferred),
+        **{"plain/" + k: v for k, v in studies.as_dicts(plain).items()},
     }
 
 
@@ -102,7 +102,11 @@ def test_a_sampled_mostly_positive_finding_gets_a_negative_question(store):
         if "loculated pleural effusion" in study_targets(mention, weights, n).sampled_findings
     )
     items = generate_batch(store, ["s50000003"], seed=seed, infer_absent=True)
-    q = studies.find(items[0].questions, "D02_has_finding", finding="loculated pleural effusion")
+    q = studies.find(
+        studies.as_dicts(items)["s50000003"],
+        "D02_has_finding",
+        finding="loculated pleural effusion",
+    )
     assert studies.texts(studies.mains(q)) == ["No, there is no loculated pleural effusion."]
     report = generate_qa(store, ["s50000003"], seed=seed, infer_absent=True)
     assert report.sampled_answered >= 1 and "sampled extras" in report.summary()

@@ -206,7 +206,7 @@ def check_study(
         assert set(q["obs_ids"]) <= set(obs), (qtype, q["obs_ids"])
         # every box belongs to an observation or region of the study the answer came from
         for ans in walk(q["answers"]):
-            src = graphs[ans["_study_id"]]
+            src = graphs[ans["source_study_id"]]
             for image_id, loc in ans["localization"].items():
                 known = [
                     list(b)
@@ -294,4 +294,4 @@ def test_generated_qa_agrees_with_random_scene_graphs(session_store, first, seco
     items = generate_batch(store, list(graphs), seed=1)
     assert {i.study.study_id for i in items} == set(graphs)
     for item in items:
-        check_study(graphs[item.study.study_id], item.questions, graphs)
+        check_study(graphs[item.study.study_id], [q.model_dump() for q in item.questions], graphs)

@@ -13,6 +13,8 @@ from cxrkg.config import Settings, User, get_settings
 from cxrkg.cypher.store import GraphStore, StoreError, open_store
 from cxrkg.ingest.graph_read import StudyNotFound, read_scene_graph
 from cxrkg.ingest.model import SceneGraph
+from cxrkg.qa_gen.graph_write import read_questions
+from cxrkg.qa_gen.model import Question
 
 T = TypeVar("T")
 PAGE_SIZE = 50
@@ -73,6 +75,20 @@ def scene_graph(study_id: str) -> SceneGraph | None:
         return _scene_graph(version(), study_id)
     except StudyNotFound:
         return None
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _questions(version: int, keys: tuple[str, ...]) -> dict[str, Question]:
+    return read_questions(store(), list(keys))
+
+
+def questions(keys: list[str]) -> dict[str, Question]:
+    """Stored questions by key, as the QA contract's records (cached until the graph changes)."""
+    try:
+        return _questions(version(), tuple(keys))
+    except StoreError as exc:
+        st.error(f"The questions could not be read: {exc}")
+        return {}
 
 
 def cached(fn: Callable[..., T]) -> Callable[..., T]:

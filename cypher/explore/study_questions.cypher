@@ -10,8 +10,9 @@ WHERE ($study_id = '' OR q.study_id = $study_id)
   AND ($question_type = '' OR q.question_type = $question_type)
   AND ($strategy = '' OR q.question_strategy = $strategy)
   AND ($rating = '' OR q.rating = $rating)
-RETURN q.question_id AS question_id, q.study_id AS study_id, q.question_type AS question_type,
-       q.question_strategy AS strategy, q.rating AS rating, q.text AS question
-ORDER BY study_id, question_id
+RETURN q.key AS key, q.question_id AS question_id, q.study_id AS study_id,
+       q.question_type AS question_type, q.question_strategy AS strategy, q.rating AS rating,
+       q.text AS question, q.position AS position
+ORDER BY study_id, position, question_id
 SKIP $skip
 LIMIT $limit

@@ -9,7 +9,10 @@ CREATE CONSTRAINT indication_key IF NOT EXISTS FOR (n:Indication) REQUIRE n.key 
 CREATE CONSTRAINT finding_key IF NOT EXISTS FOR (n:Finding) REQUIRE n.name IS UNIQUE;
 CREATE CONSTRAINT anatomy_key IF NOT EXISTS FOR (n:Anatomy) REQUIRE n.name IS UNIQUE;
 CREATE CONSTRAINT category_key IF NOT EXISTS FOR (n:Category) REQUIRE n.name IS UNIQUE;
-CREATE CONSTRAINT question_key IF NOT EXISTS FOR (n:Question) REQUIRE n.question_id IS UNIQUE;
-CREATE CONSTRAINT answer_key IF NOT EXISTS FOR (n:Answer) REQUIRE n.answer_id IS UNIQUE;
+DROP CONSTRAINT question_key IF EXISTS;
+DROP CONSTRAINT answer_key IF EXISTS;
+CREATE CONSTRAINT question_study_key IF NOT EXISTS FOR (n:Question) REQUIRE n.key IS UNIQUE;
+CREATE CONSTRAINT answer_study_key IF NOT EXISTS FOR (n:Answer) REQUIRE n.key IS UNIQUE;
+CREATE INDEX question_study IF NOT EXISTS FOR (n:Question) ON (n.study_id);
 CREATE CONSTRAINT meta_key IF NOT EXISTS FOR (n:Meta) REQUIRE n.key IS UNIQUE;
 CREATE INDEX study_region_name IF NOT EXISTS FOR (n:StudyRegion) ON (n.region);

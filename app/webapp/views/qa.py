@@ -11,6 +11,7 @@ import streamlit as st
 
 from cxrkg.app.webapp import data, overlay, widgets
 from cxrkg.ingest.model import SceneGraph
+from cxrkg.qa_gen.model import Answer
 
 st.title("Generated QA")
 user = data.user_sidebar()
@@ -63,85 +64,80 @@ TITLES = {
     "details": "Details",
     "related_information": "Related information",
 }
-Tree = dict[str | None, list[dict[str, Any]]]
 
 
-def show(row: dict[str, Any], depth: int, children: Tree, sg: SceneGraph | None) -> None:
+def show(a: Answer, key: str, depth: int, sources: dict[str, Any], sg: SceneGraph | None) -> None:
     """One answer in a bordered box, its boxes on the image, then its sub-answers inside."""
-    a = row["a"].properties
-    colour = {"pos": "red", "neg": "green"}.get(a.get("positiveness") or "", "gray")
+    colour = {"pos": "red", "neg": "green"}.get(a.positiveness or "", "gray")
+    akey = f"{key}/{a.answer_id}"
     with st.container(border=True):
         st.markdown(
-            f"{'↳ ' * depth}:{colour}-badge[{a.get('answer_type')}] **{a.get('text')}**  "
-            f"\ngrade {a.get('rating')} · regions {', '.join(a.get('regions') or []) or '—'} · "
-            f"findings {', '.join(a.get('entities') or []) or '—'}"
+            f"{'↳ ' * depth}:{colour}-badge[{a.answer_type}] **{a.text}**  "
+            f"\ngrade {a.rating} · regions {', '.join(a.regions) or '—'} · "
+            f"findings {', '.join(a.obs_entities) or '—'}"
         )
-        if row["observation"]:
-            st.caption(f"from observation {row['obs_id']} ({row['observation']})")
-        for text in row["sentences"]:
+        source = sources.get(akey)
+        if source and source["observation"]:
+            st.caption(f"from observation {source['obs_id']} ({source['observation']})")
+        for text in source["sentences"] if source else []:
             st.caption(f"source sentence: “{text}”")
-        boxes = overlay.flat_boxes(
-            a.get("image_ids") or [], a.get("bboxes_flat") or [], a.get("bboxes_per_image") or []
-        )
         if (
-            any(boxes.values())
+            any(loc.bboxes for loc in a.localization.values())
             and sg is not None
-            and st.toggle("Show boxes", value=depth == 0, key=f"qa_box_{a['answer_id']}")
+            and st.toggle("Show boxes", value=depth == 0, key=f"qa_box_{akey}")
         ):
-            for image_id, bxs in boxes.items():
+            for image_id, loc in a.localization.items():
                 image = sg.images.get(image_id)
                 path = overlay.resolve_image_path(image.path if image else None)
                 if path is None:
-                    st.caption(f"{len(bxs)} boxes on {image_id}: no image file")
+                    st.caption(f"{len(loc.bboxes)} boxes on {image_id}: no image file")
                     continue
                 drawn = [
                     overlay.Box(
-                        f"{a['answer_id']}:{i}",
+                        f"{akey}:{i}",
                         "observation",
-                        a.get("name_tag") or "",
+                        a.name_tag or "",
                         image_id,
                         tuple(b),
-                        a.get("positiveness"),
+                        a.positiveness,
                     )
-                    for i, b in enumerate(bxs)
+                    for i, b in enumerate(loc.bboxes)
                 ]
                 widgets.boxed_image(
                     str(path), drawn, True, f"{image_id}: {len(drawn)} boxes", width=460
                 )
-        for child in children.get(a["answer_id"], []):
-            show(child, depth + 1, children, sg)
+        for sub in a.sub_answers:
+            show(sub, key, depth + 1, sources, sg)
 
 
-def render_question(q: dict[str, Any]) -> None:
+def render_question(row: dict[str, Any]) -> None:
     """The question with its answer tree: main answers, details, related information."""
-    qid = q["question_id"]
-    st.subheader(q["question"])
+    q = data.questions([row["key"]]).get(row["key"])
+    if q is None:
+        st.caption("This question is no longer stored.")
+        return
+    st.subheader(q.question)
     st.caption(
-        f"{q['question_type']} · strategy {q['strategy']} · grade {q['rating']} · study {q['study_id']}"
+        f"{q.question_type} · strategy {q.question_strategy} · grade {q.rating}"
+        f" · study {row['study_id']} · {q.question_id}"
     )
     st.page_link(
         "views/studies.py",
-        label=f"Open study {q['study_id']}",
-        query_params={"study": q["study_id"]},
+        label=f"Open study {row['study_id']}",
+        query_params={"study": row["study_id"]},
     )
-
-    tree = data.named("app/question_answers", question_id=qid)
-    children: Tree = {}
-    for row in tree:
-        children.setdefault(row["parent_id"], []).append(row)
-    sg = data.scene_graph(q["study_id"])
-
-    tops = children.get(None, [])
-    for kind in ("main_answer", "details", "related_information"):
-        group = [r for r in tops if r["a"].properties.get("answer_type") == kind]
+    sources = {
+        r["a"].properties["key"]: r
+        for r in data.named("app/question_answers", question_key=row["key"])
+    }
+    sg = data.scene_graph(row["study_id"])
+    for kind, title in TITLES.items():
+        group = [a for a in q.answers if a.answer_type == kind]
         if group:
-            st.markdown(f"#### {TITLES[kind]}")
-            for row in group:
-                show(row, 0, children, sg)
-    others = [r for r in tops if r["a"].properties.get("answer_type") not in TITLES]
-    for row in others:
-        show(row, 0, children, sg)
-    if not tops:
+            st.markdown(f"#### {title}")
+            for a in group:
+                show(a, row["key"], 0, sources, sg)
+    if not q.answers:
         st.caption("This question has no answers stored.")
 
 
@@ -158,11 +154,13 @@ with listing:
     )
     data.pager("qa", len(rows))
 
-    answers = data.named("app/answers_of_questions", question_ids=[r["question_id"] for r in rows])
-    by_q: dict[str, list[dict[str, Any]]] = {}
-    for a in answers:
-        by_q.setdefault(a["question_id"], []).append(a)
-    export = [{**r, "answers": by_q.get(r["question_id"], [])} for r in rows]
+    # The selection as the release writes questions (qa.json records), with their study.
+    selected = data.questions([r["key"] for r in rows])
+    export = [
+        {"study_id": r["study_id"], **selected[r["key"]].to_release_json()}
+        for r in rows
+        if r["key"] in selected
+    ]
     d1, d2 = st.columns(2)
     d1.download_button(
         "Download JSON",
@@ -176,14 +174,11 @@ with listing:
         pd.DataFrame(
             [
                 {
-                    **r,
-                    "answers": " | ".join(
-                        a["text"] or ""
-                        for a in by_q.get(r["question_id"], [])
-                        if a["answer_level"] == 0
-                    ),
+                    **{k: v for k, v in r.items() if k != "position"},
+                    "answers": " | ".join(a.text for a in selected[r["key"]].answers),
                 }
                 for r in rows
+                if r["key"] in selected
             ]
         ).to_csv(index=False),
         "qa_selection.csv",
@@ -191,15 +186,15 @@ with listing:
         key="qa_dl_csv",
     )
 
-    ids = [r["question_id"] for r in rows]
+    ids = [r["key"] for r in rows]
     clicked = data.new_pick("qa_table", picked)
     if clicked is not None:
         st.session_state["qa_question"] = ids[clicked]
     if st.session_state.get("qa_question") not in ids:
         st.session_state["qa_question"] = ids[0]
-    texts = {r["question_id"]: f"{r['study_id']} · {r['question']}" for r in rows}
-    qid = st.selectbox("Question", ids, format_func=texts.get, key="qa_question")
-    q = next(r for r in rows if r["question_id"] == qid)
+    texts = {r["key"]: f"{r['study_id']} · {r['question']}" for r in rows}
+    qkey = st.selectbox("Question", ids, format_func=texts.get, key="qa_question")
+    q = next(r for r in rows if r["key"] == qkey)
 
 
 with detail:
