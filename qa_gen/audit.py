@@ -10,8 +10,6 @@ unrelated to every label of an indexed study is absent. Everything else is left 
 
 from __future__ import annotations
 
-import json
-import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -20,6 +18,7 @@ from typing import Any
 
 from cxrkg.ingest.evaluate import NORMAL, Reference
 from cxrkg.ontology.values import GENERIC_FINDINGS
+from cxrkg.qa_gen.model import QADocument, Question
 
 # Yes/no question types the audit scores, and what each asks.
 SCORED_TYPES: tuple[str, ...] = (
@@ -35,23 +34,17 @@ INVERTED = {"B04_is_normal", "C04_is_normal_region"}  # "is it normal?": yes = n
 FINDING_TYPES = ("D01", "D02", "D03", "D04", "D05", "D06", "D07")
 
 
-def verdict_of(question: dict[str, Any]) -> str | None:
+def verdict_of(question: Question) -> str | None:
     """'yes' / 'no' from the first main answer of a yes/no question."""
-    for ans in question.get("answers", []):
-        if ans.get("answer_type") == "main_answer":
-            text = (ans.get("text") or "").strip().lower()
+    for ans in question.answers:
+        if ans.answer_type == "main_answer":
+            text = ans.text.strip().lower()
             if text.startswith("yes"):
                 return "yes"
             if text.startswith("no"):
                 return "no"
             return None
     return None
-
-
-def rating_of(question: dict[str, Any]) -> str:
-    quality = question.get("question_quality") or {}
-    value = quality.get("rating")
-    return str(value) if value is not None else "unrated"
 
 
 class ReferenceJudge:
@@ -241,7 +234,7 @@ class QAAudit:
 
 
 def audit_questions(
-    items: Iterable[tuple[str, list[dict[str, Any]]]],
+    items: Iterable[tuple[str, list[Question]]],
     judge: ReferenceJudge,
     *,
     examples: int = 3,
@@ -257,9 +250,9 @@ def audit_questions(
         audit.normal_studies += normal
         audit.device_studies += devices
         for q in questions:
-            qtype = q["question_type"]
+            qtype = q.question_type
             code = qtype.split("_", 1)[0]
-            variables = q.get("variables") or {}
+            variables = q.variables
             if code in FINDING_TYPES and variables.get("finding") in judge.generic:
                 audit.generic_finding_questions += 1
             if qtype not in SCORED_TYPES:
@@ -278,7 +271,7 @@ def audit_questions(
             if code == "B13" and devices:
                 audit.device_b13_asked += 1
                 audit.device_b13_yes += said == "yes"
-            tally, graded = audit.by_type[qtype], audit.by_grade[rating_of(q)]
+            tally, graded = audit.by_type[qtype], audit.by_grade[q.rating or "unrated"]
             tally.asked += 1
             graded.asked += 1
             truth = judge.judge(sid, qtype, variables)
@@ -300,33 +293,31 @@ def audit_questions(
                     Example(
                         study_id=sid,
                         question_type=qtype,
-                        question=q.get("question", ""),
+                        question=q.question,
                         answer=_main_text(q),
                         reference=truth,
                         labels=sorted(judge.ref.labels.get(sid, set())),
-                        obs_ids=list(q.get("obs_ids") or []),
+                        obs_ids=list(q.obs_ids),
                     )
                 )
     return audit
 
 
-def _main_text(q: dict[str, Any]) -> str:
-    return " ".join(
-        a.get("text", "") for a in q.get("answers", []) if a.get("answer_type") == "main_answer"
-    )
+def _main_text(q: Question) -> str:
+    return " ".join(a.text for a in q.answers if a.answer_type == "main_answer")
 
 
 # -- where the QA comes from -------------------------------------------------------------------
-def read_qa_folder(path: Path) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """(study id, questions) from a `qa generate` output: a `qa.zip` or a `qa/` tree."""
+def read_qa_folder(path: Path) -> Iterator[tuple[str, list[Question]]]:
+    """(study id, questions) from a release: its `qa.zip` (or the zip itself), or a folder
+    of `.qa.json` files such as an unzipped `qa/`."""
+    from cxrkg.qa_gen.export import read_qa_zip
+
     path = Path(path)
     archive = path if path.suffix == ".zip" else path / "qa.zip"
     if archive.is_file():
-        with zipfile.ZipFile(archive) as zf:
-            for name in sorted(zf.namelist()):
-                if name.endswith(".qa.json"):
-                    doc = json.loads(zf.read(name))
-                    yield doc["study_id"], doc.get("questions", [])
+        for doc in read_qa_zip(archive):
+            yield doc.study_id, doc.questions
         return
     root = path / "qa" if (path / "qa").is_dir() else path
     if not root.is_dir():
@@ -334,13 +325,13 @@ def read_qa_folder(path: Path) -> Iterator[tuple[str, list[dict[str, Any]]]]:
 
         raise EvaluationError(f"{path}: no qa.zip and no qa/ folder of .qa.json files")
     for file in sorted(root.rglob("*.qa.json")):
-        doc = json.loads(file.read_text(encoding="utf-8"))
-        yield doc["study_id"], doc.get("questions", [])
+        doc = QADocument.from_bytes(file.read_bytes(), str(file))
+        yield doc.study_id, doc.questions
 
 
 def generated_qa(
     store: Any, study_ids: list[str], *, seed: int = 0, progress: bool = False
-) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+) -> Iterator[tuple[str, list[Question]]]:
     """(study id, questions) generated in memory from the graph, as `qa generate` would."""
     from cxrkg.qa_gen.generate import all_study_ids, iter_qa
 
@@ -387,7 +378,7 @@ def audit_qa(
     ref = load_reference(reference, ConceptMapper(onto), study_column=study_column)
     judge = ReferenceJudge(onto, ref)
     if qa_dir is not None:
-        items: Iterable[tuple[str, list[dict[str, Any]]]] = read_qa_folder(Path(qa_dir))
+        items: Iterable[tuple[str, list[Question]]] = read_qa_folder(Path(qa_dir))
     else:
         ids = sorted(ref.labels)
         if limit is not None:
