@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from cxrkg.ingest.model import check_identifier
 from cxrkg.ontology.values import (
     EXTRACTION_CRITERIA,
     GRADES,
@@ -37,9 +38,24 @@ METADATA_FILES = (
 FRONTAL_VIEWS = {"PA", "AP", "AP AXIAL", "PA LLD", "AP LLD"}
 
 
+class UnsafePath(ValueError):
+    """An id that would put a file outside the output folder."""
+
+
 def qa_path(root: Path, patient_id: str, study_id: str) -> Path:
-    """`root/p1x/p1xxxxxxx/sxxxxxxxx.qa.json` (p1x: first three characters of the patient)."""
-    return root / patient_id[:3] / patient_id / f"{study_id}.qa.json"
+    """`root/p1x/p1xxxxxxx/sxxxxxxxx.qa.json` (p1x: first three characters of the patient).
+
+    The ids were validated when the study was ingested; they are checked again here because
+    they become paths, and a graph may have been written by other means."""
+    for name, value in (("patient_id", patient_id), ("study_id", study_id)):
+        try:
+            check_identifier(str(value))
+        except ValueError as exc:
+            raise UnsafePath(f"study {study_id!r} is not written: its {name} {exc}") from exc
+    path = root / patient_id[:3] / patient_id / f"{study_id}.qa.json"
+    if not path.resolve().is_relative_to(root.resolve()):  # e.g. a symlinked folder
+        raise UnsafePath(f"study {study_id!r} is not written: {path} leads outside {root}")
+    return path
 
 
 def _clean_answer(ans: dict[str, Any]) -> dict[str, Any]:
@@ -340,11 +356,16 @@ class QAExporter:
         (self.out / "qa").mkdir(parents=True, exist_ok=True)
         (self.out / "metadata").mkdir(parents=True, exist_ok=True)
         self.rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.refused: list[str] = []  # studies whose ids cannot be file names
 
     def add(self, item: StudyQA) -> None:
         sd = item.study
         doc = qa_document(sd.patient_id, sd.study_id, item.questions)
-        path = qa_path(self.out / "qa", sd.patient_id, sd.study_id)
+        try:
+            path = qa_path(self.out / "qa", sd.patient_id, sd.study_id)
+        except UnsafePath as exc:
+            self.refused.append(str(exc))
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
         study, images = _study_meta(item)

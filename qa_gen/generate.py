@@ -44,6 +44,7 @@ class QAReport:
     questions: int = 0
     answers: int = 0
     missing: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # not written: ids unfit for file names
     by_type: Counter[str] = field(default_factory=Counter)
     by_grade: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
@@ -68,6 +69,9 @@ class QAReport:
                 + ", ".join(self.missing[:10])
                 + (" ..." if len(self.missing) > 10 else "")
             )
+        if self.refused:
+            lines.append(f"  not written ({len(self.refused):,}):")
+            lines += [f"    - {r}" for r in self.refused[:10]]
         if self.sampled:
             lines.append(
                 f"  sampled extras: {self.sampled:,} regions/findings drawn,"
@@ -327,6 +331,7 @@ def generate_qa(
         store.bump_version()
     if exporter:
         exporter.finish(store)
+        report.refused = exporter.refused
     report.missing = [sid for sid in ids if sid not in found]
     report.seconds = time.perf_counter() - started
     return report
