@@ -12,8 +12,8 @@ import streamlit as st
 from cxrkg.app.webapp import data, overlay, widgets
 from cxrkg.ingest.model import SceneGraph
 
+user = data.user_sidebar()  # first: nothing shows before the sign-in
 st.title("Generated QA")
-user = data.user_sidebar()
 
 values = data.named("app/qa_filter_values")
 v = values[0] if values else {}
@@ -90,7 +90,7 @@ def show(row: dict[str, Any], depth: int, children: Tree, sg: SceneGraph | None)
         ):
             for image_id, bxs in boxes.items():
                 image = sg.images.get(image_id)
-                path = overlay.resolve_image_path(image.path if image else None)
+                path = widgets.image_file(image.path if image else None, image_id)
                 if path is None:
                     st.caption(f"{len(bxs)} boxes on {image_id}: no image file")
                     continue
