@@ -82,29 +82,54 @@ QualityValue = Annotated[str, Field(strict=True)] | GraphInt | GraphFloat | None
 
 
 def hostile_value(data: Any) -> FieldProblem | None:
-    """The first value in raw (JSON-like) input the graph cannot hold exactly: nesting past
-    MAX_NESTING, a NaN or infinite number, text with a lone UTF-16 surrogate or a NUL.
-    Walks without recursion, so any depth is safe to ask about."""
-    stack: list[tuple[Any, str, int]] = [(data, "", 0)]
-    while stack:
-        value, path, depth = stack.pop()
-        if isinstance(value, str):
+    """The first value in raw (JSON-like) input, or in models built from it, that the graph
+    cannot hold exactly: nesting past MAX_NESTING, a NaN or infinite number, text with a lone
+    UTF-16 surrogate or a NUL. Recursion stops at MAX_NESTING, so any depth is safe."""
+    try:
+        _scan(data, 0)
+    except _Found as found:
+        return FieldProblem(".".join(str(k) for k in reversed(found.path)), found.problem)
+    return None
+
+
+class _Found(Exception):
+    def __init__(self, problem: str):
+        self.problem = problem
+        self.path: list[Any] = []
+
+
+_CONTAINERS = (dict, list, tuple)
+
+
+def _scan(value: Any, depth: int) -> None:
+    # Hot on every study: type dispatch without isinstance chains, paths built only on a find.
+    kind = type(value)
+    if kind is str:
+        if "\x00" in value or not value.isascii():
             problem = _text_problem(value)
             if problem:
-                return FieldProblem(path, problem)
-        elif isinstance(value, float):
-            if not math.isfinite(value):
-                return FieldProblem(path, f"{value} is not a finite number")
-        elif isinstance(value, dict | list | tuple):
-            if depth >= MAX_NESTING:
-                return FieldProblem(path, f"nested deeper than {MAX_NESTING} levels")
-            items = value.items() if isinstance(value, dict) else enumerate(value)
-            for key, item in items:
-                if isinstance(key, str) and _text_problem(key):
-                    return FieldProblem(path, f"a key: {_text_problem(key)}")
-                sub = f"{path}.{key}" if path else str(key)
-                stack.append((item, sub, depth + 1))
-    return None
+                raise _Found(problem)
+    elif kind is float:
+        if not math.isfinite(value):
+            raise _Found(f"{value} is not a finite number")
+    elif kind is dict or kind is list or kind is tuple or isinstance(value, BaseModel):
+        if depth >= MAX_NESTING:
+            raise _Found(f"nested deeper than {MAX_NESTING} levels")
+        if isinstance(value, BaseModel):
+            value = {**value.__dict__, **(value.__pydantic_extra__ or {})}
+        items = value.items() if type(value) is dict else enumerate(value)
+        for key, item in items:
+            try:
+                if type(key) is str and ("\x00" in key or not key.isascii()):
+                    problem = _text_problem(key)
+                    if problem:
+                        raise _Found(f"a key: {problem}")
+                sub = type(item)
+                if sub is str or sub is float or sub in _CONTAINERS or isinstance(item, BaseModel):
+                    _scan(item, depth + 1)
+            except _Found as found:
+                found.path.append(key)
+                raise
 
 
 def _text_problem(text: str) -> str | None:
@@ -115,6 +140,12 @@ def _text_problem(text: str) -> str | None:
     except UnicodeEncodeError as exc:
         return f"the text holds a lone UTF-16 surrogate ({text[exc.start]!r}), which is not text"
     return None
+
+
+def _without_nulls(quality: dict[str, Any]) -> dict[str, Any]:
+    """A criterion whose value is null is no criterion (the graph cannot store a null
+    property): dropped here, so the study reads back as it was accepted."""
+    return {k: v for k, v in quality.items() if v is not None}
 
 
 def _check_quality(field: str, quality: dict[str, Any]) -> None:
@@ -221,6 +252,8 @@ class Observation(_Model):
                     f"modifier type {kind!r} contains ':', which separates type and value"
                 )
         return value
+
+    _obs_quality = field_validator("obs_quality")(_without_nulls)
 
     @model_validator(mode="after")
     def _keys_match(self) -> Observation:
@@ -424,6 +457,8 @@ class SceneGraph(_Model):
     @classmethod
     def _id_text(cls, value: Any) -> Any:
         return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    _study_quality = field_validator("study_quality")(_without_nulls)
 
     @model_validator(mode="before")
     @classmethod
