@@ -29,7 +29,7 @@ from pydantic import (
 from cxrkg.ontology.values import EXTRACTION_CRITERIA, QA_CRITERIA
 
 # -- input limits: what the graph can hold exactly (docs/graph-model.md, "Input limits") ----
-MAX_ID_CHARS = 200  # an id becomes a file name (`<study_id>.qa.json`): 255 bytes at most
+MAX_ID_BYTES = 200  # an id becomes a file name (`<study_id>.qa.json`): 255 bytes at most
 MAX_NESTING = 64  # levels of JSON objects and lists in one study
 INT64 = (-(2**63), 2**63 - 1)  # graph integers are 64-bit
 FLOAT_DIGITS = 15  # FalkorDB answers doubles with 15 significant digits
@@ -46,13 +46,14 @@ class FieldProblem(ValueError):
 
 def check_identifier(value: str) -> str:
     """Ids become graph keys and file names (`qa/p10/p10000001/s50000001.qa.json`): no path
-    separators, no `.`/`..`, no control characters, at most MAX_ID_CHARS characters."""
-    if not value or len(value) > MAX_ID_CHARS:
-        raise ValueError(f"an id has 1 to {MAX_ID_CHARS} characters, this one {len(value)}")
+    separators, no `.`/`..`, no control characters, at most MAX_ID_BYTES bytes."""
+    size = len(value.encode("utf-8", "surrogatepass"))
+    if not value or size > MAX_ID_BYTES:
+        raise ValueError(f"an id has 1 to {MAX_ID_BYTES} bytes of UTF-8, this one {size}")
     if value in (".", "..") or any(c in value for c in "/\\") or not value.isprintable():
         raise ValueError(
             f"{value[:60]!r} cannot be an id: ids become file names, so no '/', '\\', '.' or"
-            " '..' alone, and no control characters"
+            " '..' alone, and no control or invisible characters"
         )
     return value
 

@@ -128,7 +128,7 @@ def visit(page, url: str, user: str = "reviewer") -> None:
     first; the app then shows the page the URL names."""
     page.goto(url)
     page.get_by_label("User name").fill(user)
-    page.get_by_label("Password").fill(APP_PASSWORD)
+    page.get_by_label("Password", exact=True).fill(APP_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_text("Signed in as").first.wait_for()
 
@@ -143,7 +143,7 @@ def test_an_anonymous_visitor_sees_only_the_sign_in(browser_page, app_url: str) 
     page.goto(f"{app_url}/studies?study={STUDY}")
     page.get_by_role("button", name="Sign in").wait_for()
     settle(page)
-    assert page.get_by_label("Password").is_visible()
+    assert page.get_by_label("Password", exact=True).is_visible()
     body = page.locator("[data-testid='stApp']").inner_text()
     assert STUDY not in body and "Signed in" not in body and "Proposals" not in body
     assert page.locator("[data-testid='stSidebarNav']").count() == 0

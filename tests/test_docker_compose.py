@@ -204,6 +204,8 @@ def test_the_published_app_requires_sign_in(
 
     from cxrkg.app.cli_webapp import streamlit_command
 
+    # before the environment is patched: it reads (and caches) the session's settings
+    cmd = streamlit_command(8501, "0.0.0.0")
     app = compose["services"]["app"]
     assert published(app) == {(8501, 8501)}
     settings = settings_from(environment(app), monkeypatch, tmp_path)
@@ -221,8 +223,7 @@ def test_the_published_app_requires_sign_in(
     assert app["command"][:2] == ["cxrkg", "app"]
     main = REPO / "app" / "webapp" / "main.py"
     text = main.read_text(encoding="utf-8")
-    assert text.index("signin.require_user()") < text.index("st.navigation(")
-    cmd = streamlit_command(8501, "0.0.0.0")
+    assert text.index("signin.sign_in_page()") < text.index("navigation.run()")
     assert cmd[cmd.index("--client.showErrorDetails") + 1] == "none"
     assert cmd[cmd.index("run") + 1].endswith("main.py")
 

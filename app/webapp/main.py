@@ -17,7 +17,7 @@ HERE = Path(__file__).parent
 VIEWS = HERE / "views"
 
 st.set_page_config(page_title="cxrkg", page_icon=":material/radiology:", layout="wide")
-signin.require_user()  # the sign-in only, and the run stops, for anyone not signed in
+user = signin.signed_in_user()
 
 navigation = st.navigation(
     {
@@ -33,8 +33,13 @@ navigation = st.navigation(
             st.Page(VIEWS / "ontology.py", title="Ontology", icon=":material/account_tree:"),
             st.Page(VIEWS / "proposals.py", title="Proposals", icon=":material/how_to_vote:"),
         ],
-    }
+    },
+    # Hidden, not absent, before the sign-in: the page a link names stays in the URL, so the
+    # visitor lands on it once signed in.
+    position="sidebar" if user is not None else "hidden",
 )
+if user is None:
+    signin.sign_in_page()  # the sign-in only; the run stops here
 try:
     navigation.run()
 except Exception as exc:

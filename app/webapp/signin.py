@@ -19,21 +19,37 @@ _KEY = "_cxrkg_signed_in"  # the signed-in name; not a widget key, so no browser
 def require_user() -> User:
     """The signed-in user, with the role the configuration gives them now. For anyone else
     this draws the sign-in and stops the script run."""
+    user = signed_in_user()
+    if user is None:
+        sign_in_page()
+    return user  # type: ignore[return-value]  # sign_in_page() never returns
+
+
+def signed_in_user() -> User | None:
+    """The signed-in user, or None for a visitor who has not signed in (or whose identity
+    the app does not know); draws nothing."""
     settings = get_settings()
     if settings.app_auth == "oidc":
         return _oidc_user()
     name = st.session_state.get(_KEY)
-    if name:
-        try:
-            user = Directory(settings).user(name)
-        except UsersError as exc:
-            _stop_with(f"The users file cannot be read: {exc}")
-        if user is not None:
-            return user
+    if not name:
+        return None
+    try:
+        user = Directory(settings).user(name)
+    except UsersError as exc:
+        _stop_with(f"The users file cannot be read: {exc}")
+    if user is None:
         del st.session_state[_KEY]  # removed from the users file since: signed out
-    _local_form()
+    return user
+
+
+def sign_in_page() -> None:
+    """The sign-in, and nothing else: the script run stops here."""
+    if get_settings().app_auth == "oidc":
+        _oidc_sign_in()
+    else:
+        _local_form()
     st.stop()
-    raise AssertionError("unreachable: st.stop() ends the script run")
 
 
 def _local_form() -> None:
@@ -66,37 +82,40 @@ def _local_form() -> None:
         st.rerun()
 
 
-def _oidc_user() -> User:
+def _oidc_user() -> User | None:
     settings = get_settings()
-    provider = settings.oidc_provider or None
     if not st.user.get("is_logged_in"):
-        st.title("cxrkg")
-        st.subheader("Sign in")
-        if not _auth_configured():
-            _stop_with(
-                "Sign-in through an identity provider is configured (CXRKG_APP_AUTH=oidc) but"
-                " Streamlit's secrets.toml has no [auth] section; see docs/app.md."
-            )
-        st.button(
-            f"Sign in{' with ' + provider if provider else ''}",
-            type="primary",
-            on_click=st.login,
-            args=(provider,) if provider else (),
-            key="signin_oidc",
-        )
-        st.stop()
+        return None
     name = str(st.user.get(settings.oidc_user_claim) or "")
-    role = Directory(settings).role(name) if name else None
-    role = role or settings.oidc_default_role
-    if not name or role is None:
-        st.title("cxrkg")
+    role = (Directory(settings).role(name) if name else None) or settings.oidc_default_role
+    return User(name=name, role=role) if name and role else None  # type: ignore[arg-type]
+
+
+def _oidc_sign_in() -> None:
+    settings = get_settings()
+    st.title("cxrkg")
+    if st.user.get("is_logged_in"):  # signed in by the provider, but not a user here
+        name = str(st.user.get(settings.oidc_user_claim) or "")
         st.error(
             f"You are signed in as {name or 'someone without ' + settings.oidc_user_claim}, who"
             " is not a user of this app. Ask its administrator to add you."
         )
         st.button("Sign out", on_click=st.logout, key="signout_oidc")
-        st.stop()
-    return User(name=name, role=role)  # type: ignore[arg-type]
+        return
+    st.subheader("Sign in")
+    if not _auth_configured():
+        _stop_with(
+            "Sign-in through an identity provider is configured (CXRKG_APP_AUTH=oidc) but"
+            " Streamlit's secrets.toml has no [auth] section; see docs/app.md."
+        )
+    provider = settings.oidc_provider or None
+    st.button(
+        f"Sign in{' with ' + provider if provider else ''}",
+        type="primary",
+        on_click=st.login,
+        args=(provider,) if provider else (),
+        key="signin_oidc",
+    )
 
 
 def _auth_configured() -> bool:
