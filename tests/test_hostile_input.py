@@ -130,7 +130,7 @@ def test_a_boolean_where_a_number_belongs_is_rejected_not_read_as_1(store, tmp_p
         d["observations"]["O01"]["child_level"] = True
 
     bad = the_rejection(ingest_qba(store, qba_tree(tmp_path, flag), progress=False))
-    assert bad.field == "observations.O01.child_level" and "boolean" in bad.reason
+    assert bad.field == "observations.O01.child_level" and "integer" in bad.reason
 
 
 def test_a_localization_keyed_by_another_image_is_rejected(store, tmp_path):
@@ -400,3 +400,40 @@ def test_a_report_csv_with_a_traversal_study_id_is_rejected_end_to_end(store, tm
     assert report.loaded == ["s2"]
     (bad,) = report.rejected
     assert bad.field == "study_id" and bad.file.endswith("r.csv:2")
+
+
+# -- found by the fuzz test -------------------------------------------------------------------
+def test_an_indication_without_an_answer_is_stored(store, tmp_path):
+    """FalkorDB ran the answer filter before creating the indication, and dropped it."""
+
+    def no_answer(d: dict[str, Any]) -> None:
+        d["indication"].pop("answer_for_indication", None)
+
+    root = qba_tree(tmp_path, no_answer)
+    report = ingest_qba(store, root, progress=False)
+    assert sorted(report.loaded) == ["s50000001", "s50000002"], report.summary()
+    for accepted in ingest_source(root):
+        back = read_scene_graph(store, accepted.study_id)
+        assert back.model_dump() == accepted.model_dump()
+    assert read_scene_graph(store, BAD_ID).indication.answer_for_indication is None
+
+
+def test_imagenome_studies_read_back_exactly_as_accepted(store):
+    from cxrkg.ingest.sources.imagenome import ImaGenomeSource
+
+    accepted = [g for g in ImaGenomeSource(DATA / "imagenome") if isinstance(g, SceneGraph)]
+    ingest_imagenome(store, DATA / "imagenome", progress=False)
+    for sg in accepted:
+        assert sg.indication is not None
+        assert read_scene_graph(store, sg.study_id).model_dump() == sg.model_dump()
+
+
+def test_a_null_quality_criterion_is_dropped_so_the_study_reads_back_as_accepted(store, tmp_path):
+    def null(d: dict[str, Any]) -> None:
+        d["study_quality"]["change_quality"] = None
+
+    root = qba_tree(tmp_path, null)
+    ingest_qba(store, root, progress=False)
+    accepted = next(g for g in ingest_source(root) if g.study_id == BAD_ID)
+    assert "change_quality" not in accepted.study_quality
+    assert read_scene_graph(store, BAD_ID).model_dump() == accepted.model_dump()
