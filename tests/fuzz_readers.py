@@ -311,10 +311,7 @@ class Harness:
         stored = set(report.loaded) | set(report.unchanged)
         self.tally.accepted += len(stored)
         for sid in stored:
-            try:
-                back = read_scene_graph(self.store, sid).model_dump()
-            except StudyNotFound:
-                back = None
+            back = self._read_back(what, sid)
             if back != accepted[sid].model_dump():
                 self.tally.silent_changes.append(f"{what}: study {sid} reads back differently")
         self._check_baseline(what, stored, {r.study_id for r in refused})
@@ -322,14 +319,23 @@ class Harness:
             self._dirty = True
             self.baseline = self._restore()
 
+    def _read_back(self, what: str, study_id: str) -> dict[str, Any] | None:
+        try:
+            return read_scene_graph(self.store, study_id).model_dump()
+        except StudyNotFound:
+            return None
+        except Exception as exc:  # noqa: BLE001 - a stored study that cannot be read back
+            self.tally.tracebacks.append(
+                f"{what}: reading {study_id} back: {type(exc).__name__}: {exc}\n"
+                + traceback.format_exc(limit=6)
+            )
+            return None
+
     def _check_baseline(self, what: str, stored: set[str], refused_ids: set[str | None]) -> None:
         for sid, before in self.baseline.items():
             if sid in stored:
                 continue  # replaced by an accepted version, checked above
-            try:
-                now = read_scene_graph(self.store, sid).model_dump()
-            except StudyNotFound:
-                now = None
+            now = self._read_back(what, sid)
             if now != before:
                 cause = "rejected" if sid in refused_ids else "other"
                 self.tally.damaged.append(f"{what}: stored study {sid} changed ({cause})")

@@ -437,3 +437,13 @@ def test_a_null_quality_criterion_is_dropped_so_the_study_reads_back_as_accepted
     accepted = next(g for g in ingest_source(root) if g.study_id == BAD_ID)
     assert "change_quality" not in accepted.study_quality
     assert read_scene_graph(store, BAD_ID).model_dump() == accepted.model_dump()
+
+
+def test_a_region_relation_of_an_empty_type_reads_back(store, tmp_path):
+    def empty(d: dict[str, Any]) -> None:
+        d["region_region_relations"][0]["relation_type"] = ""
+
+    root = qba_tree(tmp_path, empty)
+    ingest_qba(store, root, progress=False)
+    accepted = next(g for g in ingest_source(root) if g.study_id == BAD_ID)
+    assert read_scene_graph(store, BAD_ID).model_dump() == accepted.model_dump()
