@@ -38,9 +38,10 @@ class FieldProblem(ValueError):
     """A value the graph cannot hold as given; `field` is its dotted path in the study."""
 
     def __init__(self, field: str, problem: str):
-        self.field = field
+        # a key of hostile input may be in the path: keep the message encodable
+        self.field = field.encode("utf-8", "backslashreplace").decode("utf-8")
         self.problem = problem
-        super().__init__(f"{field}: {problem}" if field else problem)
+        super().__init__(f"{self.field}: {problem}" if field else problem)
 
 
 def check_identifier(value: str) -> str:

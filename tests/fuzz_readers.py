@@ -19,6 +19,7 @@ with a study already stored, so a rejection that damaged the store would show.
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 import tempfile
@@ -143,7 +144,8 @@ def mutate_json(data: st.DataObject, doc: Any) -> tuple[bytes, list[str]]:
             st.sampled_from(["set", "set", "set", "deep", "delete", "rename"]), label="op"
         )
         if op == "set":
-            parent[path[-1]] = data.draw(values, label="value")
+            # a copy: the sampled constants ([], {}, ...) must not be changed by later steps
+            parent[path[-1]] = copy.deepcopy(data.draw(values, label="value"))
         elif op == "deep":
             depth = data.draw(st.sampled_from([63, 65, 900, 5000, 200_000]), label="depth")
             parent[path[-1]] = _deep(depth)

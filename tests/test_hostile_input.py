@@ -447,3 +447,11 @@ def test_a_region_relation_of_an_empty_type_reads_back(store, tmp_path):
     ingest_qba(store, root, progress=False)
     accepted = next(g for g in ingest_source(root) if g.study_id == BAD_ID)
     assert read_scene_graph(store, BAD_ID).model_dump() == accepted.model_dump()
+
+
+def test_a_lone_surrogate_in_a_key_is_rejected_naming_the_escaped_key(store, tmp_path):
+    def key(d: dict[str, Any]) -> None:
+        d["images"]["\ud800"] = d["images"].pop("50000001-02-lateral")
+
+    bad = the_rejection(ingest_qba(store, qba_tree(tmp_path, key), progress=False))
+    assert bad.field == "images.\\ud800" and "surrogate" in bad.reason
