@@ -147,19 +147,36 @@ def _text_problem(text: str) -> str | None:
 def _without_nulls(quality: dict[str, Any]) -> dict[str, Any]:
     """A criterion whose value is null is no criterion (the graph cannot store a null
     property): dropped here, so the study reads back as it was accepted."""
+    if None not in quality.values():
+        return quality
     return {k: v for k, v in quality.items() if v is not None}
+
+
+# criterion -> its option names and integer codes (quality_mappings.csv)
+_QUALITY_OPTIONS: dict[str, tuple[frozenset[str], frozenset[int]]] = {
+    criterion: (frozenset(o.name for o in options), frozenset(o.code for o in options))
+    for criterion, options in {**QA_CRITERIA, **EXTRACTION_CRITERIA}.items()
+}
 
 
 def _check_quality(field: str, quality: dict[str, Any]) -> None:
     """A known quality criterion takes one of its options (name or integer code)."""
     for criterion, value in quality.items():
-        options = EXTRACTION_CRITERIA.get(criterion) or QA_CRITERIA.get(criterion)
-        if options is None or value is None:
+        known = _QUALITY_OPTIONS.get(criterion)
+        if known is None or value is None:
             continue  # an unknown criterion is kept as given and caps no grade
-        code = int(value) if isinstance(value, float) and value.is_integer() else value
-        if not any(o.name == code or (type(code) is int and o.code == code) for o in options):
-            known = ", ".join(f"{o.name} ({o.code})" for o in options)
-            raise FieldProblem(f"{field}.{criterion}", f"unknown value {value!r}; known: {known}")
+        kind = type(value)
+        if kind is str and value in known[0]:
+            continue
+        if kind is float and value.is_integer():
+            value, kind = int(value), int
+        if kind is int and value in known[1]:
+            continue
+        options = EXTRACTION_CRITERIA.get(criterion) or QA_CRITERIA[criterion]
+        listed = ", ".join(f"{o.name} ({o.code})" for o in options)
+        raise FieldProblem(
+            f"{field}.{criterion}", f"unknown value {quality[criterion]!r}; known: {listed}"
+        )
 
 
 class _Model(BaseModel):

@@ -31,10 +31,13 @@ def read_file(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
         if size > limit:
             raise Unreadable(_too_big(size, limit))
         with path.open("rb") as fh:
-            data = fh.read(limit + 1)
+            # read(n) allocates n bytes first: ask for what the file holds, plus one
+            data = fh.read(size + 1)
+            if len(data) > size:  # it grew since stat
+                data += fh.read(limit + 1 - len(data))
     except OSError as exc:
         raise Unreadable(f"cannot be read ({exc.strerror or exc})") from exc
-    if len(data) > limit:  # it grew since stat
+    if len(data) > limit:
         raise Unreadable(_too_big(len(data), limit))
     return data
 
@@ -53,11 +56,13 @@ def read_member(archive: zipfile.ZipFile, name: str, limit: int = MAX_FILE_BYTES
         )
     try:
         with archive.open(info) as fh:
-            data = fh.read(limit + 1)
+            data = fh.read(info.file_size + 1)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError) as exc:
         raise Unreadable(f"the zip member is damaged ({exc})") from exc
-    if len(data) > limit:
-        raise Unreadable(_too_big(len(data), limit))
+    if len(data) > info.file_size:  # more than the zip's directory claims: stop here
+        raise Unreadable(
+            f"the zip member inflates past the {info.file_size:,} bytes its header claims"
+        )
     return data
 
 
