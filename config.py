@@ -12,12 +12,14 @@ import platformdirs
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+Role = Literal["viewer", "curator", "reviewer", "admin"]
+
 
 class User(BaseModel):
-    """A local user of the app; reviewers approve or reject ontology proposals."""
+    """A user of the app and their role (what each role may do: `cxrkg.app.users.CAN`)."""
 
     name: str
-    role: Literal["curator", "reviewer", "viewer"] = "curator"
+    role: Role = "viewer"
 
 
 def _default_home() -> Path:
@@ -81,13 +83,28 @@ class Settings(BaseSettings):
     llm_retries: int = 3
 
     batch_size: int = 200
-    users: list[User] = Field(
-        default_factory=lambda: [
-            User(name="curator", role="curator"),
-            User(name="reviewer", role="reviewer"),
-        ]
+
+    # Who may use the app (docs/app.md, "Sign-in and roles").
+    app_auth: Literal["local", "oidc"] = Field(
+        "local",
+        description="local: names and passwords in the users file; oidc: Streamlit's st.login"
+        " with the identity provider in secrets.toml [auth]",
     )
-    user: str = Field("curator", description="acting user name")
+    users_file: Path | None = Field(None, description="default: <home>/users.json")
+    users: list[User] = Field(
+        default_factory=list,
+        description="roles by user name (an OIDC identity's e-mail); the users file adds its own",
+    )
+    oidc_provider: str = Field("", description="the [auth.<name>] provider; '' = [auth] itself")
+    oidc_user_claim: str = Field("email", description="the identity-token claim that names a user")
+    oidc_default_role: Role | None = Field(
+        None, description="role of a signed-in identity not listed in users; none = refused"
+    )
+    image_roots: list[Path] = Field(
+        default_factory=list,
+        description="folders the app serves images from (the demo's images always)",
+    )
+    user: str = Field("curator", description="the name the CLI's ontology edits are logged under")
 
     @classmethod
     def settings_customise_sources(
@@ -112,6 +129,10 @@ class Settings(BaseSettings):
     @property
     def curation_dir(self) -> Path:
         return self.home / "curation"
+
+    @property
+    def users_path(self) -> Path:
+        return self.users_file or self.home / "users.json"
 
 
 @lru_cache(maxsize=1)

@@ -28,7 +28,7 @@ console = Console()
 err = Console(stderr=True)
 
 # Each room may add its commands: app/cli_<room>.py defines register(app, groups).
-_ROOM_COMMANDS = ("cli_ontology", "cli_extract", "cli_qa", "cli_webapp")
+_ROOM_COMMANDS = ("cli_ontology", "cli_extract", "cli_qa", "cli_webapp", "cli_users")
 
 
 def _register_rooms() -> None:

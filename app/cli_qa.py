@@ -102,7 +102,7 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
             ),
         )
         console.print(report.summary())
-        if report.missing and not report.studies:
+        if (report.missing and not report.studies) or report.refused:
             raise typer.Exit(2)
 
     @qa_app.command("export")

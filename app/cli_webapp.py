@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -32,6 +33,23 @@ def streamlit_command(port: int, host: str, headless: bool = True) -> list[str]:
         # the app is a tool, not a Streamlit project to deploy: no developer toolbar
         "--client.toolbarMode",
         "minimal",
+        # a visitor never sees a traceback (source paths, data); the server log has it
+        "--client.showErrorDetails",
+        "none",
+        # OIDC sign-in reads [auth] from secrets.toml: also the one in CXRKG_HOME
+        *(arg for f in secrets_files() for arg in ("--secrets.files", str(f))),
+    ]
+
+
+def secrets_files() -> list[Path]:
+    """Where the app's secrets.toml may be: Streamlit's usual places, then CXRKG_HOME's
+    (later files win)."""
+    from cxrkg.config import get_settings
+
+    return [
+        Path.home() / ".streamlit" / "secrets.toml",
+        Path.cwd() / ".streamlit" / "secrets.toml",
+        get_settings().home / "secrets.toml",
     ]
 
 

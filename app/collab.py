@@ -7,6 +7,8 @@ threads and watches, stored as JSON under `settings.curation_dir/collab/`.
 
 An edit is validated by the ontology library when proposed and again when approved (the
 ontology may have changed in between); only `curation.apply` ever writes the ontology.
+Roles are enforced here, whoever calls: a viewer cannot propose, only a reviewer or admin
+reviews, and never a proposal of their own.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cxrkg.app.users import Directory, allowed, same_user
 from cxrkg.config import Settings, get_settings
 from cxrkg.cypher.store import GraphStore, StoreError
 from cxrkg.ontology import curation
@@ -84,6 +87,7 @@ class Collab:
     def __init__(self, settings: Settings | None = None, folder: Path | None = None):
         self.settings = settings or get_settings()
         self.folder = folder or self.settings.curation_dir / "collab"
+        self.directory = Directory(self.settings)
 
     # -- storage: one JSON file per kind, rewritten atomically under a lock -------------
     @contextlib.contextmanager
@@ -110,12 +114,18 @@ class Collab:
 
     # -- users --------------------------------------------------------------------------
     def role(self, user: str) -> str:
-        for u in self.settings.users:
-            if u.name == user:
-                return u.role
-        raise CollabError(
-            f"{user!r} is not a user of this app; the users are set in config.toml ([cxrkg] users)"
-        )
+        role = self.directory.role(user)
+        if role is None:
+            raise CollabError(
+                f"{user!r} is not a user of this app; add them with `cxrkg users add` (or to"
+                " [cxrkg] users in config.toml for sign-in through an identity provider)"
+            )
+        return role
+
+    def _require(self, user: str, action: str, doing: str) -> None:
+        role = self.role(user)
+        if not allowed(role, action):
+            raise CollabError(f"{user} is a {role}; a {role} cannot {doing}")
 
     # -- proposals ------------------------------------------------------------------------
     def proposals(self, status: str | None = None) -> list[Proposal]:
@@ -135,8 +145,7 @@ class Collab:
 
     def propose(self, edit: Edit, user: str, reason: str) -> Proposal:
         """Validate the edit with the ontology library and hold it for review."""
-        if self.role(user) == "viewer":
-            raise CollabError(f"{user} is a viewer; curators and reviewers propose changes")
+        self._require(user, "propose", "propose ontology changes")
         if not reason.strip():
             raise CollabError("a proposal needs a reason: say why the ontology should change")
         problems = curation.validate_edit(None, edit)
@@ -159,13 +168,15 @@ class Collab:
         return proposal
 
     def _review(self, proposal_id: int, reviewer: str) -> Proposal:
-        if self.role(reviewer) != "reviewer":
-            raise CollabError(f"{reviewer} is not a reviewer; only reviewers approve or reject")
+        self._require(reviewer, "review", "approve or reject proposals")
         p = self.proposal(proposal_id)
         if p.status != "pending":
             raise CollabError(f"proposal #{p.id} is already {p.status}")
-        if p.author == reviewer:
-            raise CollabError("a proposal must be reviewed by someone other than its author")
+        if same_user(p.author, reviewer):
+            raise CollabError(
+                f"{reviewer} wrote proposal #{p.id}: a proposal must be reviewed by someone"
+                " other than its author"
+            )
         return p
 
     def approve(
@@ -179,7 +190,11 @@ class Collab:
             edit = Edit.from_json(p.edit)
             try:
                 record = curation.apply(
-                    None, edit, user=p.author, reason=f"{p.reason} (approved by {reviewer})"
+                    None,
+                    edit,
+                    user=p.author,
+                    reason=f"{p.reason} (approved by {reviewer})",
+                    approved_by=reviewer,
                 )
             except CurationError as exc:
                 raise CollabError(f"proposal #{p.id} cannot be applied now: {exc}") from exc
@@ -207,18 +222,37 @@ class Collab:
             self._store_proposal(p)
         return p
 
-    def mark_qa_regenerated(self, proposal_id: int) -> None:
+    def regenerate_qa(self, proposal_id: int, user: str, store: GraphStore) -> int:
+        """Regenerate the QA of the studies an approved proposal re-mapped; questions written."""
+        self._require(user, "regenerate_qa", "regenerate QA")
+        p = self.proposal(proposal_id)
+        if p.status != "approved":
+            raise CollabError(f"proposal #{p.id} is {p.status}; only approved ones re-map studies")
+        written = regenerate_qa(store, p.affected_studies)
         with self._locked():
             p = self.proposal(proposal_id)
             p.qa_regenerated = True
             self._store_proposal(p)
+        return written
+
+    def restore(
+        self, version: str, user: str, *, reason: str, store: GraphStore | None = None
+    ) -> list[str]:
+        """Bring an earlier ontology version back (logged under `user`), then re-map the graph;
+        the studies whose links changed."""
+        self._require(user, "restore", "restore ontology versions")
+        try:
+            curation.restore(version, user=user, reason=reason)
+        except CurationError as exc:
+            raise CollabError(str(exc)) from exc
+        return remap(store) if store is not None else []
 
     # -- comments -------------------------------------------------------------------------
     def comments(self, target: str) -> list[Comment]:
         return [Comment(**c) for c in self._load("comments", []) if c["target"] == target]
 
     def comment(self, target: str, user: str, text: str) -> Comment:
-        self.role(user)
+        self._require(user, "comment", "comment")
         if not text.strip():
             raise CollabError("a comment needs some text")
         with self._locked():
@@ -233,7 +267,7 @@ class Collab:
         return list(self._load("watches", {}).get(user, []))
 
     def watch(self, user: str, target: str, on: bool = True) -> None:
-        self.role(user)
+        self._require(user, "watch", "watch concepts")
         with self._locked():
             data = self._load("watches", {})
             have = [t for t in data.get(user, []) if t != target]

@@ -64,7 +64,10 @@ def run_demo(store: GraphStore, console: Console) -> None:
             table.add_row(*(str(v) for v in row.values()))
         console.print(table)
     show_example_question(store.settings.home / "demo-qa", console)
-    console.print("\nNext: `cxrkg query --list`, `cxrkg stats`, `cxrkg app`.")
+    console.print(
+        "\nNext: `cxrkg query --list`, `cxrkg stats`, and the app: `cxrkg users add NAME"
+        " --role admin` once, then `cxrkg app`."
+    )
 
 
 def generate_demo_qa(store: GraphStore, out_dir: Path):  # noqa: ANN201 - a qa_gen QAReport

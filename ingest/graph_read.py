@@ -220,7 +220,10 @@ def read_scene_graph(store: GraphStore, study_id: str) -> SceneGraph:
             {
                 "region": c["to"],
                 "related_region": c["from"],
-                "relation_type": c["props"].get("relation_type") or _REGION_REL_NAMES[c["type"]],
+                # stored only for types without a relationship type of their own (even "")
+                "relation_type": c["props"]["relation_type"]
+                if "relation_type" in c["props"]
+                else _REGION_REL_NAMES[c["type"]],
                 "order": c["props"].get("order"),
             }
             | _extra(c["props"])

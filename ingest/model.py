@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Literal
+from math import isfinite
+from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -25,6 +27,8 @@ from pydantic import (
 
 from cxrkg.ontology.values import (
     EXTRACTION_CRITERIA,
+    QA_CRITERIA,
+    criterion_of,
     quality_code,
     quality_name,
     read_quality,
@@ -32,19 +36,180 @@ from cxrkg.ontology.values import (
     unknown_quality_keys,
 )
 
-BBox = tuple[float, float, float, float]
-QualityValue = str | int | float | None
 LOC = "localization_quality"
 
 
 def _quality_record(value: Any) -> Any:
     """Quality keys in the seed's or the release's spelling, values as codes or names:
-    cxrkg keeps the seed's keys and the option names (see ontology/values.py)."""
-    return read_quality(value) if isinstance(value, dict) else value
+    cxrkg keeps the seed's keys and the option names (see ontology/values.py). A value no
+    criterion knows stays as given, for `_check_quality` to reject naming its field."""
+    if not isinstance(value, dict):
+        return value
+    try:
+        return read_quality(value)
+    except ValueError:
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            try:
+                out.update(read_quality({key: item}))
+            except ValueError:
+                out[criterion_of(key) or key] = item
+        return out
 
 
 def _loc_quality(value: Any) -> Any:
     return quality_name(LOC, value)
+
+# -- input limits: what the graph can hold exactly (docs/graph-model.md, "Input limits") ----
+MAX_ID_BYTES = 200  # an id becomes a file name (`<study_id>.qa.json`): 255 bytes at most
+MAX_NESTING = 64  # levels of JSON objects and lists in one study
+INT64 = (-(2**63), 2**63 - 1)  # graph integers are 64-bit
+FLOAT_DIGITS = 15  # FalkorDB answers doubles with 15 significant digits
+
+
+class FieldProblem(ValueError):
+    """A value the graph cannot hold as given; `field` is its dotted path in the study."""
+
+    def __init__(self, field: str, problem: str):
+        # a key of hostile input may be in the path: keep the message encodable
+        self.field = field.encode("utf-8", "backslashreplace").decode("utf-8")
+        self.problem = problem
+        super().__init__(f"{self.field}: {problem}" if field else problem)
+
+
+def check_identifier(value: str) -> str:
+    """Ids become graph keys and file names (`qa/p10/p10000001/s50000001.qa.json`): no path
+    separators, no `.`/`..`, no control characters, at most MAX_ID_BYTES bytes."""
+    size = len(value.encode("utf-8", "surrogatepass"))
+    if not value or size > MAX_ID_BYTES:
+        raise ValueError(f"an id has 1 to {MAX_ID_BYTES} bytes of UTF-8, this one {size}")
+    if value in (".", "..") or any(c in value for c in "/\\") or not value.isprintable():
+        raise ValueError(
+            f"{value[:60]!r} cannot be an id: ids become file names, so no '/', '\\', '.' or"
+            " '..' alone, and no control or invisible characters"
+        )
+    return value
+
+
+def _graph_float(value: float) -> float:
+    """A finite double, kept to the 15 significant digits the store gives back."""
+    if value.is_integer() and -1e15 < value < 1e15:
+        return value  # the common case, and exact already
+    if not isfinite(value):
+        raise ValueError(f"{value} is not a finite number")
+    return float(f"{value:.{FLOAT_DIGITS}g}")
+
+
+# Strict: pydantic would read true as 1 and "7" as 7, a stored value the input did not hold.
+Identifier = Annotated[str, AfterValidator(check_identifier)]
+GraphFloat = Annotated[float, Field(strict=True), AfterValidator(_graph_float)]
+GraphInt = Annotated[int, Field(strict=True, ge=INT64[0], le=INT64[1])]
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]  # kept in JSON text
+BBox = tuple[GraphFloat, GraphFloat, GraphFloat, GraphFloat]
+QualityValue = Annotated[str, Field(strict=True)] | GraphInt | GraphFloat | None
+
+
+def hostile_value(data: Any) -> FieldProblem | None:
+    """The first value in raw (JSON-like) input, or in models built from it, that the graph
+    cannot hold exactly: nesting past MAX_NESTING, a NaN or infinite number, text with a lone
+    UTF-16 surrogate or a NUL. Recursion stops at MAX_NESTING, so any depth is safe."""
+    try:
+        _scan(data, 0)
+    except _Found as found:
+        return FieldProblem(".".join(str(k) for k in reversed(found.path)), found.problem)
+    return None
+
+
+class _Found(Exception):
+    def __init__(self, problem: str):
+        self.problem = problem
+        self.path: list[Any] = []
+
+
+def _scan(value: Any, depth: int) -> None:
+    # Hot on every study (~500 values each): leaves are checked inline, type dispatch without
+    # isinstance chains, and a path is built only when something is found.
+    kind = type(value)
+    if kind is str:
+        if "\x00" in value or not value.isascii():
+            problem = _text_problem(value)
+            if problem:
+                raise _Found(problem)
+        return
+    if kind is float:
+        if not isfinite(value):
+            raise _Found(f"{value} is not a finite number")
+        return
+    if kind is not dict and kind is not list and kind is not tuple:
+        if not isinstance(value, BaseModel):
+            return
+        value = {**value.__dict__, **(value.__pydantic_extra__ or {})}
+    if depth >= MAX_NESTING:
+        raise _Found(f"nested deeper than {MAX_NESTING} levels")
+    items = value.items() if type(value) is dict else enumerate(value)
+    for key, item in items:
+        try:
+            if type(key) is str and ("\x00" in key or not key.isascii()):
+                problem = _text_problem(key)
+                if problem:
+                    raise _Found(f"a key: {problem}")
+            sub = type(item)
+            if sub is str:
+                if "\x00" in item or not item.isascii():
+                    _scan(item, depth + 1)
+            elif sub is float:
+                if not isfinite(item):
+                    _scan(item, depth + 1)
+            elif sub is not int and sub is not bool and item is not None:
+                _scan(item, depth + 1)
+        except _Found as found:
+            found.path.append(key)
+            raise
+
+
+def _text_problem(text: str) -> str | None:
+    if "\x00" in text:
+        return "the text holds a NUL character"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"the text holds a lone UTF-16 surrogate ({text[exc.start]!r}), which is not text"
+    return None
+
+
+def _without_nulls(quality: dict[str, Any]) -> dict[str, Any]:
+    """A criterion whose value is null is no criterion (the graph cannot store a null
+    property): dropped here, so the study reads back as it was accepted."""
+    if None not in quality.values():
+        return quality
+    return {k: v for k, v in quality.items() if v is not None}
+
+
+# criterion -> its option names and integer codes (quality_mappings.csv)
+_QUALITY_OPTIONS: dict[str, tuple[frozenset[str], frozenset[int]]] = {
+    criterion: (frozenset(o.name for o in options), frozenset(o.code for o in options))
+    for criterion, options in {**QA_CRITERIA, **EXTRACTION_CRITERIA}.items()
+}
+
+
+def _check_quality(field: str, quality: dict[str, Any]) -> None:
+    """A known quality criterion takes one of its options (name or integer code)."""
+    for criterion, value in quality.items():
+        known = _QUALITY_OPTIONS.get(criterion)
+        if known is None or value is None:
+            continue  # an unknown criterion is kept as given and caps no grade
+        kind = type(value)
+        if kind is str and value in known[0]:
+            continue
+        if kind is float and value.is_integer():
+            value, kind = int(value), int
+        if kind is int and value in known[1]:
+            continue
+        options = EXTRACTION_CRITERIA.get(criterion) or QA_CRITERIA[criterion]
+        listed = ", ".join(f"{o.name} ({o.code})" for o in options)
+        raise FieldProblem(
+            f"{field}.{criterion}", f"unknown value {quality[criterion]!r}; known: {listed}"
+        )
 
 
 class _Model(BaseModel):
@@ -69,7 +234,7 @@ class RegionRef(_Model):
 class Localization(_Model):
     """Boxes of one observation or region on one image, (x1, y1, x2, y2) in pixels."""
 
-    image_id: str
+    image_id: Identifier
     localization_reference_ids: list[str] = Field(default_factory=list)
     bboxes: list[BBox] = Field(default_factory=list)
     instance_mask_ids: list[str] = Field(default_factory=list)
@@ -94,7 +259,7 @@ class Observation(_Model):
     name: str = ""
     summary_sentence: str | None = None
     child_type: str | None = None
-    child_level: int = 0
+    child_level: GraphInt = 0
     regions: list[RegionRef] = Field(default_factory=list)
     non_resolved_regions: list[str] = Field(default_factory=list)
     laterality: str | None = None
@@ -126,10 +291,31 @@ class Observation(_Model):
             }
         if isinstance(value, list):  # the answer-style [[type, value], ...]
             out: dict[str, list[str]] = {}
-            for pair in value:
+            for i, pair in enumerate(value):
+                if not isinstance(pair, list | tuple) or len(pair) != 2:
+                    raise ValueError(f"modifiers[{i}] is not a [type, value] pair")
                 out.setdefault(str(pair[0]), []).append(str(pair[1]))
             return out
         return value
+
+    @field_validator("modifiers")
+    @classmethod
+    def _modifier_types(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        # The graph stores modifiers as "type:value": a type with ':' would read back split.
+        for kind in value:
+            if ":" in kind:
+                raise ValueError(
+                    f"modifier type {kind!r} contains ':', which separates type and value"
+                )
+        return value
+
+    _obs_quality = field_validator("obs_quality")(_without_nulls)
+
+    @model_validator(mode="after")
+    def _keys_match(self) -> Observation:
+        _check_quality("obs_quality", self.obs_quality)
+        _check_localization_keys(self.localization)
+        return self
 
 
 class Indication(_Model):
@@ -149,6 +335,21 @@ class Region(_Model):
     region_localization_quality: QualityValue = None
 
     quality_names = field_validator("region_localization_quality", mode="before")(_loc_quality)
+
+    @model_validator(mode="after")
+    def _keys_match(self) -> Region:
+        _check_localization_keys(self.localization)
+        return self
+
+
+def _check_localization_keys(localization: dict[str, Localization]) -> None:
+    """`localization` is keyed by image id: a key naming another image would be stored
+    under the key's image with the value's boxes."""
+    for key, loc in localization.items():
+        if key != loc.image_id:
+            raise FieldProblem(
+                f"localization.{key}", f"the key differs from its image_id {loc.image_id!r}"
+            )
 
 
 class LocatedAt(_Model):
@@ -178,11 +379,11 @@ class RegionRegionRelation(_Model):
 class Image(_Model):
     """One image of the study (DICOM metadata where the source has it)."""
 
-    image_id: str
+    image_id: Identifier
     view_position: str | None = None
     patient_orientation: str | None = None
-    width: int | None = None
-    height: int | None = None
+    width: GraphInt | None = None
+    height: GraphInt | None = None
     path: str | None = None
     localization_quality: QualityValue = None
 
@@ -199,18 +400,18 @@ class ImageObject(_Model):
     object_id: str
     image_id: str
     bbox_name: str
-    x1: float | None = None
-    y1: float | None = None
-    x2: float | None = None
-    y2: float | None = None
-    width: float | None = None
-    height: float | None = None
-    original_x1: float | None = None
-    original_y1: float | None = None
-    original_x2: float | None = None
-    original_y2: float | None = None
-    original_width: float | None = None
-    original_height: float | None = None
+    x1: Number | None = None
+    y1: Number | None = None
+    x2: Number | None = None
+    y2: Number | None = None
+    width: Number | None = None
+    height: Number | None = None
+    original_x1: Number | None = None
+    original_y1: Number | None = None
+    original_x2: Number | None = None
+    original_y2: Number | None = None
+    original_width: Number | None = None
+    original_height: Number | None = None
     synsets: list[str] = Field(default_factory=list)
     name: str | None = None
 
@@ -244,7 +445,7 @@ class ComparisonRelation(_Model):
     predicate: str | None = None
     synsets: list[str] = Field(default_factory=list)
     relationship_names: list[str] = Field(default_factory=list)  # "comparison|yes|improved"
-    relationship_contexts: list[float] = Field(default_factory=list)
+    relationship_contexts: list[Number] = Field(default_factory=list)
     phrase: str | None = None
     attributes: list[str] = Field(default_factory=list)
 
@@ -266,15 +467,15 @@ class StudyMetadata(_Model):
 
     split: str | None = None
     procedure: str | None = None
-    num_observations: int | None = None
-    timestamp_since_first: float | None = None
-    timespan_since_prev: float | None = None
+    num_observations: GraphInt | None = None
+    timestamp_since_first: Number | None = None
+    timespan_since_prev: Number | None = None
     quality: dict[str, QualityValue] | None = None
 
 
 class SceneGraph(_Model):
-    patient_id: str
-    study_id: str
+    patient_id: Identifier
+    study_id: Identifier
     sentences: dict[str, Sentence] = Field(default_factory=dict)
     top_level_obs_ids: list[str] = Field(default_factory=list)
     observations: dict[str, Observation] = Field(default_factory=dict)
@@ -291,7 +492,7 @@ class SceneGraph(_Model):
     images: dict[str, Image] = Field(default_factory=dict)
     metadata: StudyMetadata | None = None
     split: str | None = None
-    study_order: int | None = None
+    study_order: GraphInt | None = None
     study_datetime: str | None = None
     gender: str | None = None
     age_decile: str | None = None
@@ -315,7 +516,17 @@ class SceneGraph(_Model):
     @field_validator("patient_id", "study_id", mode="before")
     @classmethod
     def _id_text(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int) else value
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    _study_quality = field_validator("study_quality")(_without_nulls)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_hostile_values(cls, data: Any) -> Any:
+        problem = hostile_value(data)
+        if problem is not None:
+            raise problem
+        return data
 
     quality_names = field_validator("study_quality", mode="before")(_quality_record)
 
@@ -328,7 +539,14 @@ class SceneGraph(_Model):
 
     @model_validator(mode="after")
     def _references_resolve(self) -> SceneGraph:
-        """Every relation must point at an observation, sentence or region of this study."""
+        """Every relation must point at an observation, sentence or region of this study;
+        keys agree with the ids they name; quality values are known."""
+        _check_quality("study_quality", self.study_quality)
+        for key, img in self.images.items():
+            if key != img.image_id:
+                raise FieldProblem(
+                    f"images.{key}", f"the key differs from its image_id {img.image_id!r}"
+                )
         obs = set(self.observations)
         if self.indication and self.indication.answer_for_indication:
             obs.add(self.indication.answer_for_indication.obs_id)
@@ -530,6 +748,15 @@ class Rejected(BaseModel):
     field: str | None = None
     reason: str
 
+    @field_validator("file", "study_id", "field", "reason")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        # Hostile input ends up in these messages: keep them short and printable anywhere.
+        if value is None:
+            return None
+        value = value.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+        return value if len(value) <= 500 else value[:497] + "..."
+
     def describe(self) -> str:
         where = self.file
         if self.study_id:
@@ -548,6 +775,12 @@ def validation_rejection(exc: ValidationError, file: str, study_id: str | None) 
     first = exc.errors()[0]
     loc = ".".join(str(p) for p in first.get("loc", ()))
     msg = first.get("msg", str(exc))
+    cause = (first.get("ctx") or {}).get("error")
+    if isinstance(cause, FieldProblem):  # a check that names the field itself
+        loc = ".".join(p for p in (loc, cause.field) if p)
+        msg = cause.problem
+    elif first.get("type") == "value_error":
+        msg = msg.removeprefix("Value error, ")
     more = len(exc.errors()) - 1
     if more:
         msg += f" (and {more} more problem{'s' if more > 1 else ''})"

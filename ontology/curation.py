@@ -97,6 +97,7 @@ class ChangeRecord:
     version_before: str
     version_after: str
     args: dict[str, Any] = field(default_factory=dict)
+    approved_by: str = ""  # the signed-in reviewer who applied a proposal (app/collab.py)
     before: list[dict[str, Any]] = field(default_factory=list)  # changed concepts, before
     after: list[dict[str, Any]] = field(default_factory=list)  # and after
 
@@ -409,8 +410,11 @@ def validate_edit(path: str | Path | None, edit: Edit) -> list[Problem]:
         return [Problem("edit", str(exc))]
 
 
-def apply(path: str | Path | None, edit: Edit, user: str, reason: str) -> ChangeRecord:
-    """Validate, write atomically, snapshot and log one edit. Raises CurationError."""
+def apply(
+    path: str | Path | None, edit: Edit, user: str, reason: str, *, approved_by: str = ""
+) -> ChangeRecord:
+    """Validate, write atomically, snapshot and log one edit (`user` wrote it; `approved_by`
+    applied it after review). Raises CurationError."""
     if not user.strip():
         raise CurationError("every change needs the user who makes it")
     target = editable_path(path)
@@ -446,6 +450,7 @@ def apply(path: str | Path | None, edit: Edit, user: str, reason: str) -> Change
             args=edit.args,
             before=[c.to_json() for c in result.before],
             after=[c.to_json() for c in result.after],
+            approved_by=approved_by,
         )
         _append_log(target, record)
     return record

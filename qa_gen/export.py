@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from cxrkg.ingest.model import IngestError, SceneGraph
+from cxrkg.ingest.model import IngestError, SceneGraph, check_identifier
 from cxrkg.ingest.sources.qba import META_SUFFIX, SCENE_SUFFIX, study_path
 from cxrkg.ontology.values import (
     EXTRACTION_CRITERIA,
@@ -70,12 +70,28 @@ SUBSETS: dict[str, tuple[tuple[str, str, bool], ...]] = {
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed member times: equal input, byte-identical zips
 
 
+class UnsafePath(ValueError):
+    """An id that would put a file outside the release's folders."""
+
+
+def safe_ids(patient_id: str, study_id: str) -> None:
+    """Ids become zip member paths and file names: checked again here, because a graph may
+    have been written by other means than cxrkg's ingest, which validates them."""
+    for name, value in (("patient_id", patient_id), ("study_id", study_id)):
+        try:
+            check_identifier(str(value))
+        except ValueError as exc:
+            raise UnsafePath(f"study {study_id!r} is not written: its {name} {exc}") from exc
+
+
 def qa_member(patient_id: str, study_id: str) -> str:
     """`qa/p1x/p1xxxxxxx/sxxxxxxxx.qa.json`, the member a reader opens in qa.zip."""
+    safe_ids(patient_id, study_id)
     return "qa/" + study_path(patient_id, study_id, QA_SUFFIX)
 
 
 def scene_members(patient_id: str, study_id: str) -> tuple[str, str]:
+    safe_ids(patient_id, study_id)
     base = "scene_data/" + study_path(patient_id, study_id, "")
     return base + SCENE_SUFFIX, base + META_SUFFIX
 
@@ -304,6 +320,7 @@ class ReleaseSummary:
     questions: int = 0
     answers: int = 0
     left_out_longitudinal: int = 0
+    refused: list[str] = field(default_factory=list)  # studies whose ids cannot be paths
     stats_files: list[str] = field(default_factory=list)
     exports: list[ExportCounts] = field(default_factory=list)
 
@@ -319,6 +336,9 @@ class ReleaseSummary:
                 " (strict QBA layout)"
             )
         lines += [f"  exports/{e.line()}" for e in self.exports]
+        if self.refused:
+            lines.append(f"  not written ({len(self.refused):,}):")
+            lines += [f"    - {r}" for r in self.refused[:10]]
         return lines
 
 
@@ -343,6 +363,11 @@ class ReleaseWriter:
             kept = without_longitudinal(doc)
             self.summary.left_out_longitudinal += len(doc.questions) - len(kept.questions)
             doc = kept
+        try:
+            safe_ids(doc.patient_id, doc.study_id)
+        except UnsafePath as exc:
+            self.summary.refused.append(str(exc))
+            return
         files = StudyFiles.of(sg, doc)
         _write_study(self.qa, self.scenes, files)
         self.rows.extend(study_rows(sg, doc))

@@ -19,7 +19,13 @@ from cxrkg.cypher.store import GraphStore, open_store
 from cxrkg.ingest.graph_read import read_scene_graph
 from cxrkg.ontology.values import UNRATED
 from cxrkg.qa_gen import families
-from cxrkg.qa_gen.export import ReleaseOptions, ReleaseSummary, ReleaseWriter
+from cxrkg.qa_gen.export import (
+    ReleaseOptions,
+    ReleaseSummary,
+    ReleaseWriter,
+    UnsafePath,
+    safe_ids,
+)
 from cxrkg.qa_gen.grading import grade_question
 from cxrkg.qa_gen.graph_write import write_study_qa
 from cxrkg.qa_gen.model import QADocument, Question, question_id
@@ -52,6 +58,7 @@ class QAReport:
     questions: int = 0
     answers: int = 0
     missing: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # not written: ids unfit for file names
     by_type: Counter[str] = field(default_factory=Counter)
     by_grade: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
@@ -77,6 +84,9 @@ class QAReport:
                 + ", ".join(self.missing[:10])
                 + (" ..." if len(self.missing) > 10 else "")
             )
+        if self.refused:
+            lines.append(f"  not written ({len(self.refused):,}):")
+            lines += [f"    - {r}" for r in self.refused[:10]]
         if self.sampled:
             lines.append(
                 f"  sampled extras: {self.sampled:,} regions/findings drawn,"
@@ -344,7 +354,12 @@ def generate_qa(
             report.by_grade[q.rating or UNRATED] += 1
         doc = item.document()
         if writer:
-            writer.add(read_scene_graph(store, item.study.study_id), doc)
+            try:  # ids become paths: a graph written by other means may hold any id
+                safe_ids(item.study.patient_id, item.study.study_id)
+            except UnsafePath as exc:
+                writer.summary.refused.append(str(exc))
+            else:
+                writer.add(read_scene_graph(store, item.study.study_id), doc)
         if write_graph:
             pending.append(doc)
             if len(pending) >= batch_size:
@@ -356,6 +371,7 @@ def generate_qa(
         store.bump_version()
     if writer:
         report.release = writer.finish(store)
+        report.refused = report.release.refused
     report.missing = [sid for sid in ids if sid not in found]
     report.seconds = time.perf_counter() - started
     return report

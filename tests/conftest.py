@@ -103,3 +103,25 @@ def load_demo_with_qa(store: GraphStore, settings: Settings) -> GraphStore:
     load_demo(store, progress=False)
     generate_qa(store, None, None, write_graph=True)
     return store
+
+
+# The app's users in the test session's users file: one per role, a second reviewer.
+APP_PASSWORD = "a test passphrase"
+APP_USERS = {
+    "curator": "curator",
+    "reviewer": "reviewer",
+    "reviewer2": "reviewer",
+    "viewer": "viewer",
+    "admin": "admin",
+}
+
+
+def add_app_users(settings: Settings) -> None:
+    """Every APP_USERS user, with APP_PASSWORD, in the users file (those missing)."""
+    from cxrkg.app.users import UsersFile
+
+    users = UsersFile(settings.users_path)
+    have = users.accounts()
+    for name, role in APP_USERS.items():
+        if name not in have:
+            users.add(name, role, APP_PASSWORD)

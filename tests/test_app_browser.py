@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import free_port, load_demo_with_qa, private_ontology
+from conftest import APP_PASSWORD, add_app_users, free_port, load_demo_with_qa, private_ontology
 
 from cxrkg.app.collab import Collab
 from cxrkg.config import Settings
@@ -51,6 +51,7 @@ def app_url(
     ontology = contextlib.ExitStack()
     ontology.enter_context(private_ontology(tmp_path_factory.mktemp("onto")))
     load_demo_with_qa(session_store, settings)
+    add_app_users(settings)
     Collab().propose(
         Edit("add_synonym", "finding", "pleural effusion", {"synonym": "pleural fluid collection"}),
         "curator",
@@ -122,14 +123,36 @@ def settle(page) -> None:
     page.wait_for_timeout(400)
 
 
+def visit(page, url: str, user: str = "reviewer") -> None:
+    """Open a URL as a visitor does: every new page load is a new session, which signs in
+    first; the app then shows the page the URL names."""
+    page.goto(url)
+    page.get_by_label("User name").fill(user)
+    page.get_by_label("Password", exact=True).fill(APP_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("Signed in as").first.wait_for()
+
+
 def shot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
 
 
+def test_an_anonymous_visitor_sees_only_the_sign_in(browser_page, app_url: str) -> None:
+    page = browser_page
+    page.goto(f"{app_url}/studies?study={STUDY}")
+    page.get_by_role("button", name="Sign in").wait_for()
+    settle(page)
+    assert page.get_by_label("Password", exact=True).is_visible()
+    body = page.locator("[data-testid='stApp']").inner_text()
+    assert STUDY not in body and "Signed in" not in body and "Proposals" not in body
+    assert page.locator("[data-testid='stSidebarNav']").count() == 0
+    shot(page, "signin")
+
+
 def test_overview_page_renders_the_counts(browser_page, app_url: str) -> None:
     page = browser_page
-    page.goto(app_url + "/")
+    visit(page, app_url + "/")
     page.get_by_text("Patients").first.wait_for()
     settle(page)
     assert page.locator("[data-testid='stMetricValue']").first.inner_text() == "11"
@@ -139,7 +162,7 @@ def test_overview_page_renders_the_counts(browser_page, app_url: str) -> None:
 
 def test_study_page_shows_the_image_with_boxes_and_the_graph(browser_page, app_url: str) -> None:
     page = browser_page
-    page.goto(f"{app_url}/studies?study={STUDY}")
+    visit(page, f"{app_url}/studies?study={STUDY}")
     page.get_by_role("heading", name=f"Study {STUDY}").wait_for()
     settle(page)
     # a page URL opened directly still runs through the app's navigation (titled pages)
@@ -184,7 +207,7 @@ def test_study_page_shows_the_image_with_boxes_and_the_graph(browser_page, app_u
 
 def test_qa_page_renders_a_question(browser_page, app_url: str) -> None:
     page = browser_page
-    page.goto(f"{app_url}/qa?study={STUDY}")
+    visit(page, f"{app_url}/qa?study={STUDY}")
     page.get_by_text("Main answers").first.wait_for()
     settle(page)
     assert page.locator("[data-testid='stImage'] img").count() >= 1  # the main answer's boxes
@@ -193,7 +216,7 @@ def test_qa_page_renders_a_question(browser_page, app_url: str) -> None:
 
 def test_cypher_page_refuses_a_write_and_draws_a_result(browser_page, app_url: str) -> None:
     page = browser_page
-    page.goto(f"{app_url}/cypher")
+    visit(page, f"{app_url}/cypher")
     page.get_by_text("Cypher console").first.wait_for()
     settle(page)
     area = page.get_by_label("Query", exact=True)
@@ -218,12 +241,12 @@ def test_cypher_page_refuses_a_write_and_draws_a_result(browser_page, app_url: s
 
 def test_ontology_and_proposals_pages_render(browser_page, app_url: str) -> None:
     page = browser_page
-    page.goto(f"{app_url}/ontology?concept=pleural%20effusion")
+    visit(page, f"{app_url}/ontology?concept=pleural%20effusion")
     page.get_by_role("heading", name="pleural effusion").wait_for()
     settle(page)
     assert page.get_by_text("Observations mapped").is_visible()
     shot(page, "ontology")
-    page.goto(f"{app_url}/proposals")
+    visit(page, f"{app_url}/proposals")
     page.get_by_text("pleural fluid collection").first.wait_for()
     settle(page)
     shot(page, "proposals")

@@ -113,7 +113,7 @@ def test_a_proposal_needs_a_reason_and_a_valid_edit(demo: GraphStore, collab: Co
 
 def test_only_another_reviewer_can_approve(demo: GraphStore, collab: Collab) -> None:
     p = collab.propose(synonym_edit("spondylosis of the spine"), "ben", "common wording")
-    with pytest.raises(CollabError, match="not a reviewer"):
+    with pytest.raises(CollabError, match="a curator cannot approve"):
         collab.approve(p.id, "ana")
     with pytest.raises(CollabError, match="other than its author"):
         collab.approve(p.id, "ben")

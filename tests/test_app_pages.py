@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from conftest import load_demo_with_qa, private_ontology
+from conftest import APP_PASSWORD, add_app_users, load_demo_with_qa, private_ontology
 from PIL import Image as PILImage
 from streamlit.testing.v1 import AppTest
 
@@ -22,19 +22,34 @@ STUDY = "s50000001"  # patient p10000001's first study: left pleural effusion, a
 
 @pytest.fixture(scope="module")
 def demo(session_store: GraphStore, settings: Settings, tmp_path_factory) -> Iterator[GraphStore]:
-    """The demo with its QA in the graph, a private ontology copy and no earlier proposals."""
+    """The demo with its QA in the graph, a private ontology copy, no earlier proposals, and
+    the app's users (one per role) in the users file."""
+    add_app_users(settings)
     with private_ontology(tmp_path_factory.mktemp("onto")):
         yield load_demo_with_qa(session_store, settings)
 
 
-def page(name: str, **state: object) -> AppTest:
+def signed_in(user: str = "curator", password: str = APP_PASSWORD) -> AppTest:
+    """The app after `user` signed in through the sign-in form, as a visitor does."""
     at = AppTest.from_file(str(MAIN_SCRIPT), default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    at.text_input(key="signin_name").input(user)
+    at.text_input(key="signin_password").input(password)
+    at.button(key="FormSubmitter:signin-Sign in").click()
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def page(name: str, user: str = "curator", **state: object) -> AppTest:
+    at = signed_in(user)
     for k, v in state.items():
         at.session_state[k] = v
-    at.run()
     at.switch_page(f"views/{name}.py")
     at.run()
     assert not at.exception, at.exception
+    assert not [e for e in at.error if "ran into an error" in str(e.value)], texts(at.error)
     return at
 
 
@@ -257,7 +272,7 @@ def test_curation_propose_then_approve_changes_the_graph(demo: GraphStore) -> No
     # the curator cannot approve; the reviewer can
     at = page("proposals")
     assert at.button(key="approve_1").disabled
-    at = page("proposals", acting_user="reviewer")
+    at = page("proposals", user="reviewer")
     assert not at.button(key="approve_1").disabled
     at.button(key="approve_1").click()
     at.run()
@@ -327,7 +342,7 @@ def test_reviewer_restores_the_version_before_a_change(demo: GraphStore, setting
     change = history()[-1]
     assert "collapsed lung air" in load_ontology().findings["pneumothorax"].synonyms
 
-    at = page("proposals", acting_user="reviewer")
+    at = page("proposals", user="reviewer")
     at.button(key=f"restore_{change.id}").click()
     at.run()
     assert not at.exception and not at.error, texts(at.error)

@@ -192,3 +192,48 @@ def test_dockerfile_builds_the_app_image_from_python_311_slim() -> None:
 def test_dockerignore_keeps_git_and_node_modules_out_of_the_build() -> None:
     lines = (REPO / ".dockerignore").read_text(encoding="utf-8").splitlines()
     assert ".git" in lines and "**/node_modules" in lines
+
+
+def test_the_published_app_requires_sign_in(
+    raw: dict[str, Any], compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The app listens on the network, so no configuration of it lets a visitor in unsigned:
+    sign-in is local (users file in the persisted home) or OIDC, and `cxrkg app` serves
+    main.py, whose first act is the sign-in, without error details."""
+    from pydantic import ValidationError
+
+    from cxrkg.app.cli_webapp import streamlit_command
+
+    # before the environment is patched: it reads (and caches) the session's settings
+    cmd = streamlit_command(8501, "0.0.0.0")
+    app = compose["services"]["app"]
+    assert published(app) == {(8501, 8501)}
+    settings = settings_from(environment(app), monkeypatch, tmp_path)
+    assert settings.app_auth == "local"
+    raw_auth = environment(raw["services"]["app"])["CXRKG_APP_AUTH"]
+    assert raw_auth.startswith("${CXRKG_APP_AUTH:-local}")
+    with pytest.raises(ValidationError):
+        Settings(app_auth="none")  # no way to switch sign-in off
+    # the users file and secrets.toml live in the volume that persists the home
+    home = environment(app)["CXRKG_HOME"]
+    assert str(settings.users_path) == f"{tmp_path}/users.json"  # i.e. <CXRKG_HOME>/users.json
+    mounts = dict(v.split(":", 1) for v in app["volumes"])
+    assert mounts["cxrkg_home"] == home
+    # the container runs `cxrkg app`, never a bare `streamlit run` that could skip its options
+    assert app["command"][:2] == ["cxrkg", "app"]
+    main = REPO / "app" / "webapp" / "main.py"
+    text = main.read_text(encoding="utf-8")
+    assert text.index("signin.sign_in_page()") < text.index("navigation.run()")
+    assert cmd[cmd.index("--client.showErrorDetails") + 1] == "none"
+    assert cmd[cmd.index("run") + 1].endswith("main.py")
+
+
+def test_oidc_users_in_compose_parse_as_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, compose: dict[str, Any]
+) -> None:
+    env = environment(compose["services"]["app"])
+    env["CXRKG_APP_AUTH"] = "oidc"
+    env["CXRKG_USERS"] = '[{"name": "dr.park@hospital.example", "role": "reviewer"}]'
+    settings = settings_from(env, monkeypatch, tmp_path)
+    assert settings.app_auth == "oidc"
+    assert [(u.name, u.role) for u in settings.users] == [("dr.park@hospital.example", "reviewer")]

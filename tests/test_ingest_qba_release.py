@@ -108,8 +108,9 @@ def test_an_unknown_quality_value_rejects_the_study_naming_the_field(store, tmp_
     report = ingest_qba(store, real_tree(tmp_path, broken), progress=False)
     assert not report.loaded and len(report.rejected) == 1
     rejected = report.rejected[0]
-    assert rejected.study_id == STUDY and rejected.field == "observations.O01.obs_quality"
-    assert "general_issue_level: unknown value 9" in rejected.reason
+    assert rejected.study_id == STUDY
+    assert rejected.field == "observations.O01.obs_quality.issue_level"
+    assert "unknown value 9" in rejected.reason
 
 
 def test_images_listed_in_the_metadata_json_are_used_without_a_table(store, tmp_path):

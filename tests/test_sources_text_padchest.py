@@ -71,8 +71,10 @@ def test_rows_become_studies_with_observations_per_sentence_group(csv_file: Path
     effusion = by_entity["pleural effusion"]
     assert [r.region for r in effusion.regions] == ["left costophrenic angle"]
     assert effusion.laterality == "left"
-    normal = by_entity["normal"]
+    # PadChest's "normal" for the mediastinum is a normal statement: no abnormality there
+    normal = by_entity["abnormal"]
     assert [r.region for r in normal.regions] == ["mediastinum"]
+    assert normal.positiveness == "neg" and normal.certainty == "certain"
     assert len(reported) == 3  # 'exclude' adds nothing
     assert st1.extras()["label_cuis"] == ["C0018800", "C2073625"]
     # Not mentioned and not contradicted: default negatives; pleural effusion is not one.
@@ -84,7 +86,8 @@ def test_normal_unlabelled_and_bad_rows(csv_file: Path) -> None:
     items = {i.study_id: i for i in padchest_scene_graphs(path=csv_file)}
     st2 = items["st2"]
     assert isinstance(st2, SceneGraph)
-    assert [o.obs_entities for o in st2.observations.values() if o.from_report] == [["normal"]]
+    said = [o for o in st2.observations.values() if o.from_report]
+    assert [(o.obs_entities, o.positiveness) for o in said] == [(["abnormal"], "neg")]
     unlabelled = items["st3"]  # PadChest writes `nan` for a report nobody labelled
     assert isinstance(unlabelled, SceneGraph) and set(unlabelled.images) == {"c1.png"}
     assert not unlabelled.observations
@@ -107,7 +110,8 @@ def test_real_padchest_rows_from_the_wheel() -> None:
     assert len(items) == 200 and len(graphs) == 200
     assert all(g.source == "padchest" and g.images for g in graphs)
     entities = {e for g in graphs for o in g.observations.values() for e in o.obs_entities}
-    assert {"normal", "cardiomegaly", "pleural effusion"} <= entities
+    # PadChest's "normal" studies are normal statements, not "normal" findings
+    assert {"abnormal", "cardiomegaly", "pleural effusion"} <= entities and "normal" not in entities
     unresolved = sum(
         len(o.non_resolved_obs_entities) for g in graphs for o in g.observations.values()
     )

@@ -1,5 +1,5 @@
 """The app's access to the graph: one store per server, cached queries keyed by the graph's
-version (bumped on every write job), the acting user, and error display."""
+version (bumped on every write job), the signed-in user, and error display."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
+from cxrkg.app.webapp import signin
 from cxrkg.config import Settings, User, get_settings
 from cxrkg.cypher.store import GraphStore, StoreError, open_store
 from cxrkg.ingest.graph_read import StudyNotFound, read_scene_graph
@@ -96,41 +97,19 @@ def cached(fn: Callable[..., T]) -> Callable[..., T]:
     return st.cache_data(show_spinner=False, max_entries=256)(fn)
 
 
-# -- the acting user ---------------------------------------------------------------------
-def users() -> list[User]:
-    return list(get_settings().users)
-
-
-def acting_user() -> User:
-    """The user chosen in the sidebar (default: `settings.user`)."""
-    known = {u.name: u for u in users()}
-    name = st.session_state.get("acting_user") or get_settings().user
-    return known.get(name) or User(name=name, role="viewer")
+# -- the signed-in user -------------------------------------------------------------------
+def current_user() -> User:
+    """The signed-in user (an anonymous visitor gets the sign-in and the run stops)."""
+    return signin.require_user()
 
 
 def user_sidebar() -> User:
-    """The acting-user picker and the store in the sidebar; every page calls it first.
-    The choice lives in a plain session key so that it survives page switches."""
-    names = [u.name for u in users()]
-    if "acting_user" not in st.session_state:
-        default = get_settings().user
-        st.session_state["acting_user"] = default if default in names or not names else names[0]
-
-    def chosen() -> None:
-        st.session_state["acting_user"] = st.session_state["_acting_user_picker"]
-
+    """Who is signed in, a sign-out button and the store, in the sidebar; every page calls
+    it first, so no page runs for a visitor who is not signed in."""
+    user = current_user()
     with st.sidebar:
-        current = st.session_state["acting_user"]
-        if names:
-            st.selectbox(
-                "Acting user",
-                names,
-                index=names.index(current) if current in names else 0,
-                key="_acting_user_picker",
-                on_change=chosen,
-            )
-        user = acting_user()
         st.caption(f"Signed in as **{user.name}** ({user.role})")
+        signin.sign_out_button()
         st.caption(f"Store: {store().describe()} · graph version {version()}")
     return user
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from PIL import Image as PILImage
 from PIL import ImageDraw, ImageFont
 
+from cxrkg.config import Settings, get_settings
 from cxrkg.ingest.model import SceneGraph
 
 POSITIVE = (220, 38, 38)  # red: the finding is there
@@ -80,17 +81,36 @@ def flat_boxes(image_ids: list[str], flat: list[float], per_image: list[int]) ->
     return out
 
 
-def resolve_image_path(path: str | None, extra_roots: tuple[Path, ...] = ()) -> Path | None:
-    """The image file on disk, or None. Relative paths are tried against the demo folder
-    (demo studies store `images/…png`) and any other roots the caller knows."""
+class ImagePathRefused(ValueError):
+    """An image path from the data that points outside the image roots."""
+
+
+def image_roots(settings: Settings | None = None) -> tuple[Path, ...]:
+    """The folders the app serves images from: `image_roots` of the configuration, and the
+    bundled demo folder (the demo studies store `images/…png`)."""
+    settings = settings or get_settings()
+    return (*settings.image_roots, Path(str(resources.files("cxrkg.demo"))))
+
+
+def resolve_image_path(path: str | None, roots: tuple[Path, ...] | None = None) -> Path | None:
+    """The image file for a path stored with a study, looked up under the image roots; None
+    when no root has it. Stored data does not choose which files the app reads: an absolute
+    path, a `..` step or a link leading out of its root raises ImagePathRefused."""
     if not path:
         return None
-    p = Path(path)
-    if p.is_absolute():
-        return p if p.is_file() else None
-    roots = (*extra_roots, Path(str(resources.files("cxrkg.demo"))))
-    for root in roots:
-        candidate = root / p
+    p = PurePosixPath(path)
+    if p.is_absolute() or PureWindowsPath(path).is_absolute() or ".." in p.parts:
+        raise ImagePathRefused(
+            f"{path[:200]!r} is not served: image paths are relative to the configured image"
+            " roots (absolute paths and '..' are refused)"
+        )
+    if "\x00" in path:
+        raise ImagePathRefused("an image path with a NUL character is not served")
+    for root in image_roots() if roots is None else roots:
+        base = root.resolve()
+        candidate = (base / p).resolve()
+        if not candidate.is_relative_to(base):
+            raise ImagePathRefused(f"{path[:200]!r} leads outside the image root {root}")
         if candidate.is_file():
             return candidate
     return None

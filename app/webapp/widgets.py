@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
+from PIL import Image as PILImage
 from st_link_analysis import EdgeStyle, Event, NodeStyle, st_link_analysis
 
 from cxrkg.app.webapp import data, graphview, overlay
@@ -32,8 +34,6 @@ def filter_values() -> dict[str, list[str]]:
 # -- images with boxes ---------------------------------------------------------------
 @st.cache_data(show_spinner=False, max_entries=256)
 def _png(version: int, path: str, boxes: tuple[overlay.Box, ...], labels: bool) -> bytes:
-    from pathlib import Path
-
     img = overlay.render_image(Path(path), list(boxes), labels=labels)
     buf = io.BytesIO()
     img.save(buf, format="PNG")
@@ -43,7 +43,21 @@ def _png(version: int, path: str, boxes: tuple[overlay.Box, ...], labels: bool) 
 def boxed_image(
     path: str, boxes: list[overlay.Box], labels: bool, caption: str, width: int | str = "stretch"
 ) -> None:
-    st.image(_png(data.version(), path, tuple(boxes), labels), caption=caption, width=width)
+    try:
+        png = _png(data.version(), path, tuple(boxes), labels)
+    except (OSError, ValueError, PILImage.DecompressionBombError) as exc:  # not a usable image
+        st.warning(f"{caption}: the image file cannot be shown ({type(exc).__name__}).")
+        return
+    st.image(png, caption=caption, width=width)
+
+
+def image_file(path: str | None, image_id: str) -> Path | None:
+    """The file to show for an image, or None (with a warning when its path is refused)."""
+    try:
+        return overlay.resolve_image_path(path)
+    except overlay.ImagePathRefused as exc:
+        st.warning(f"Image {image_id}: {exc}.")
+        return None
 
 
 LEGEND = (
@@ -61,7 +75,7 @@ def study_images(sg: SceneGraph) -> None:
         return
     for image in sg.images.values():
         st.markdown(f"**{image.image_id}** · {image.view_position or 'view ?'}")
-        path = overlay.resolve_image_path(image.path)
+        path = image_file(image.path, image.image_id)
         boxes = overlay.study_boxes(sg, image.image_id)
         if path is None:
             st.info(
@@ -277,7 +291,7 @@ def comment_thread(target: str, key: str) -> None:
     for c in collab.comments(target):
         with st.chat_message("user"):
             st.markdown(f"**{c.user}** · {c.when}\n\n{c.text}")
-    user = data.acting_user()
+    user = data.current_user()
     with st.form(f"comment_{key}", clear_on_submit=True):
         text = st.text_area("Add a comment", key=f"comment_text_{key}", height=80)
         if st.form_submit_button("Post comment"):

@@ -9,7 +9,6 @@ Ids follow QBA's convention (`p<patient>`, `s<study>`) so both sources meet in o
 
 from __future__ import annotations
 
-import json
 import re
 from collections import defaultdict
 from collections.abc import Iterator
@@ -18,7 +17,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cxrkg.ingest.model import IngestError, Rejected, SceneGraph, validation_rejection
+from cxrkg.ingest.model import (
+    IngestError,
+    Rejected,
+    SceneGraph,
+    hostile_value,
+    validation_rejection,
+)
+from cxrkg.ingest.sources.raw import Unreadable, internal_error, parse_json, read_file
 
 SUFFIX = "_SceneGraph.json"
 _STUDY_ID = re.compile(rb'"study_id"\s*:\s*"?(\d+)')
@@ -68,37 +74,47 @@ class ImaGenomeSource:
         for file in self._unknown:
             yield Rejected(file=str(file), field="study_id", reason="no study_id found in the file")
         for study, files in self._studies.items():
-            yield self._study(study, files)
+            try:
+                yield self._study(study, files)
+            except Exception as exc:  # noqa: BLE001 - one study must not end the run
+                yield internal_error(str(files[0]), _prefixed("s", study), exc)
 
     def _study(self, study: str, files: list[Path]) -> SceneGraph | Rejected:
         study_id = _prefixed("s", study)
         images: list[dict[str, Any]] = []
+        image_files: dict[str, Path] = {}
         for file in files:
             try:
-                data = json.loads(file.read_bytes().decode("utf-8"))
-            except UnicodeDecodeError as exc:
-                return Rejected(
-                    file=str(file), study_id=study_id, reason=f"not UTF-8 text (byte {exc.start})"
-                )
-            except json.JSONDecodeError as exc:
-                return Rejected(
-                    file=str(file),
-                    study_id=study_id,
-                    reason=f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
-                )
+                data = parse_json(read_file(file))
+            except Unreadable as exc:
+                return Rejected(file=str(file), study_id=study_id, reason=str(exc))
             if not isinstance(data, dict):
                 return Rejected(file=str(file), study_id=study_id, reason="not a JSON object")
+            problem = hostile_value(data)
+            if problem is not None:
+                return Rejected(
+                    file=str(file), study_id=study_id, field=problem.field, reason=problem.problem
+                )
             for required in ("image_id", "patient_id", "study_id"):
                 if required not in data:
                     return Rejected(
                         file=str(file), study_id=study_id, field=required, reason="field required"
                     )
+            image_id = str(data["image_id"])
+            if image_id in image_files:
+                return Rejected(
+                    file=str(file),
+                    study_id=study_id,
+                    field="image_id",
+                    reason=f"image {image_id} is also described by {image_files[image_id]}",
+                )
+            image_files[image_id] = file
             images.append(data)
         try:
             sg = SceneGraph.model_validate(merge_images(images))
         except ValidationError as exc:
             return validation_rejection(exc, str(files[0]), study_id)
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
             return Rejected(
                 file=str(files[0]),
                 study_id=study_id,

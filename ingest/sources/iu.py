@@ -50,7 +50,7 @@ def iter_iu_reports(
     for n, (file, xml) in enumerate(iter_iu_xml(io.BytesIO(data), f"wheel:{IU_REPORTS}")):
         if limit is not None and n >= limit:
             return
-        yield file, parse_iu_xml(xml, file)
+        yield file, xml if isinstance(xml, Rejected) else parse_iu_xml(xml, file)
 
 
 def iu_scene_graphs(

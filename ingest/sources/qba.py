@@ -21,6 +21,14 @@ from cxrkg.ingest.model import (
     SceneGraph,
     validation_rejection,
 )
+from cxrkg.ingest.sources.raw import (
+    Unreadable,
+    internal_error,
+    once_per_study,
+    parse_json,
+    read_file,
+    read_member,
+)
 
 SCENE_SUFFIX = ".scene_graph.json"
 META_SUFFIX = ".metadata.json"
@@ -69,8 +77,13 @@ class QBASource:
         return len(self._members)
 
     def __iter__(self) -> Iterator[SceneGraph | Rejected]:
-        for member in self._members:
-            yield self._read(member)
+        yield from once_per_study(self._read_safely(m) for m in self._members)
+
+    def _read_safely(self, member: str) -> SceneGraph | Rejected:
+        try:
+            return self._read(member)
+        except Exception as exc:  # noqa: BLE001 - one study must not end the run
+            return internal_error(self._label(member), None, exc)
 
     def study(self, study_id: str) -> SceneGraph | Rejected | None:
         """One study by its id (the file name's), or None when the source has no such file."""
@@ -85,13 +98,11 @@ class QBASource:
             if member not in self._meta and member.endswith(META_SUFFIX):
                 return None
             try:
-                return self._zip.read(member)
+                return read_member(self._zip, member)
             except KeyError:
                 return None
-            except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
-                raise _Unreadable(f"the zip member is damaged ({exc})") from exc
         file = self.path / member
-        return file.read_bytes() if file.is_file() else None
+        return read_file(file) if file.is_file() else None
 
     def _label(self, member: str) -> str:
         return f"{self.path}!{member}" if self._zip is not None else str(self.path / member)
@@ -102,10 +113,10 @@ class QBASource:
         study_from_name = m.group(1) if m else None
         try:
             raw = self._bytes(member) or b""
-            data = _parse_json(raw)
+            data = parse_json(raw)
             meta_bytes = self._bytes(member[: -len(SCENE_SUFFIX)] + META_SUFFIX)
-            meta = _parse_json(meta_bytes) if meta_bytes is not None else None
-        except _Unreadable as exc:
+            meta = parse_json(meta_bytes) if meta_bytes is not None else None
+        except Unreadable as exc:
             return Rejected(file=label, study_id=study_from_name, reason=str(exc))
         if not isinstance(data, dict):
             return Rejected(
@@ -144,27 +155,6 @@ class QBASource:
             b"qba\0" + raw + b"\0" + (meta_bytes or b"") + b"\0" + from_table
         ).hexdigest()[:24]
         return sg.with_origin(label).with_content_hash(digest)
-
-
-class _Unreadable(ValueError):
-    pass
-
-
-def _parse_json(raw: bytes) -> Any:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise _Unreadable(
-            f"not UTF-8 text (byte {exc.start}: {raw[exc.start : exc.start + 1]!r})"
-        ) from exc
-    if not text.strip():
-        raise _Unreadable("the file is empty")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise _Unreadable(
-            f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        ) from exc
 
 
 def _with_metadata(data: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:

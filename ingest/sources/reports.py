@@ -9,13 +9,23 @@ import io
 import re
 import tarfile
 import xml.etree.ElementTree as ET
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from pydantic import ValidationError
+
 from cxrkg.ingest.extract.pipeline import ReportInput, ReportPipeline
-from cxrkg.ingest.model import Image, Rejected, SceneGraph
+from cxrkg.ingest.model import Image, Rejected, SceneGraph, validation_rejection
+from cxrkg.ingest.sources.raw import (
+    MAX_FILE_BYTES,
+    Unreadable,
+    internal_error,
+    once_per_study,
+    read_file,
+)
 
 REPORT_COLUMNS = ("report", "report_text", "text", "reports", "findings_impression", "content")
 STUDY_COLUMNS = ("study_id", "studyid", "study", "id", "accession", "report_id")
@@ -45,9 +55,9 @@ def read_txt(path: Path) -> ReportInput | Rejected:
     parent = path.parent.name
     patient_id = parent if re.fullmatch(r"p\d+", parent) else study_id
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return Rejected(file=str(path), study_id=study_id, reason=f"cannot read: {exc}")
+        data = read_file(path)
+    except Unreadable as exc:
+        return Rejected(file=str(path), study_id=study_id, reason=str(exc))
     text = _decode(data, str(path), study_id)
     if isinstance(text, Rejected):
         return text
@@ -72,7 +82,11 @@ def read_csv(
     patient_column: str | None = None,
 ) -> Iterator[ReportInput | Rejected]:
     """Rows of a CSV with one report per row. The report column is `report` (or `text`, ...)
-    unless named; study and patient ids default to the row number."""
+    unless named; study and patient ids default to the row number.
+
+    The CSV is read strictly: a quote left open or a stray quote is a rejection naming the
+    lines it spans (it would otherwise merge rows silently), as is a row with more or fewer
+    fields than the header, or a field over the csv module's limit of 131,072 characters."""
     file = str(path)
     try:
         data = path.read_bytes()
@@ -82,8 +96,11 @@ def read_csv(
     if isinstance(text, Rejected):
         yield text
         return
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    columns = reader.fieldnames or []
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        columns = next(reader, [])
+    except csv.Error as exc:
+        raise ReportSourceError(f"{file}: the header line is not valid CSV ({exc})") from exc
     rcol = _pick(columns, REPORT_COLUMNS, report_column)
     if rcol is None:
         raise ReportSourceError(
@@ -92,19 +109,55 @@ def read_csv(
         )
     scol = _pick(columns, STUDY_COLUMNS, study_column)
     pcol = _pick(columns, PATIENT_COLUMNS, patient_column)
-    for n, row in enumerate(reader, start=1):
+    n = 0
+    while True:
+        start = reader.line_num + 1
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield _bad_csv_lines(file, text, start, reader.line_num, exc)
+            continue
+        if not fields:  # a blank line
+            continue
+        n += 1
+        where = (
+            f"{file}:{start}" if start == reader.line_num else f"{file}:{start}-{reader.line_num}"
+        )
+        row = dict(zip(columns, fields, strict=False))
         study_id = (row.get(scol) or "").strip() if scol else ""
         study_id = study_id or f"row{n}"
+        if len(fields) != len(columns):
+            yield Rejected(
+                file=where,
+                study_id=study_id,
+                reason=f"the row has {len(fields)} fields, the header {len(columns)}: a stray"
+                " comma or quote? quote fields that hold commas",
+            )
+            continue
         patient_id = ((row.get(pcol) or "").strip() if pcol else "") or study_id
         report = row.get(rcol)
         if report is None or not report.strip():
-            yield Rejected(
-                file=f"{file}:{n + 1}", study_id=study_id, field=rcol, reason="empty report"
-            )
+            yield Rejected(file=where, study_id=study_id, field=rcol, reason="empty report")
             continue
-        yield ReportInput(
-            file=f"{file}:{n + 1}", study_id=study_id, patient_id=patient_id, text=report
+        yield ReportInput(file=where, study_id=study_id, patient_id=patient_id, text=report)
+
+
+def _bad_csv_lines(file: str, text: str, start: int, end: int, exc: csv.Error) -> Rejected:
+    """A rejection for lines the csv reader could not split into a row."""
+    first_line = text.splitlines()[start - 1] if start - 1 < len(text.splitlines()) else ""
+    study_id = first_line.split(",", 1)[0].strip().strip('"') or None
+    if "field larger than field limit" in str(exc):
+        reason = "a field is longer than 131,072 characters, the most a CSV field may hold"
+    elif "unexpected end of data" in str(exc):
+        reason = "a quote opened here is never closed: nothing from here to the end was read"
+    else:
+        reason = (
+            f"malformed CSV ({exc}): a quote left open or a stray quote; these lines are not read"
         )
+    lines = f"{start}" if start >= end else f"{start}-{end}"
+    return Rejected(file=f"{file}:{lines}", study_id=study_id, reason=reason)
 
 
 # -- Indiana University XML --------------------------------------------------------------------
@@ -153,14 +206,16 @@ def parse_iu_xml(data: bytes, file: str) -> IUReport | Rejected:
     )
 
 
-def iter_iu_xml(path: Path | IO[bytes], name: str = "") -> Iterator[tuple[str, bytes]]:
-    """(file name, bytes) of every .xml in a folder, a single file, or a .tgz archive."""
-    if isinstance(path, Path) and path.is_dir():
-        for p in sorted(path.rglob("*.xml"), key=_natural):
-            yield str(p), p.read_bytes()
-        return
-    if isinstance(path, Path) and path.suffix == ".xml":
-        yield str(path), path.read_bytes()
+def iter_iu_xml(path: Path | IO[bytes], name: str = "") -> Iterator[tuple[str, bytes | Rejected]]:
+    """(file name, bytes) of every .xml in a folder, a single file, or a .tgz archive; a
+    file over the size limit comes as a Rejected instead of its bytes."""
+    if isinstance(path, Path) and (path.is_dir() or path.suffix == ".xml"):
+        files = sorted(path.rglob("*.xml"), key=_natural) if path.is_dir() else [path]
+        for p in files:
+            try:
+                yield str(p), read_file(p)
+            except Unreadable as exc:
+                yield str(p), Rejected(file=str(p), reason=str(exc))
         return
     fh = path.open("rb") if isinstance(path, Path) else path
     label = str(path) if isinstance(path, Path) else name
@@ -171,10 +226,15 @@ def iter_iu_xml(path: Path | IO[bytes], name: str = "") -> Iterator[tuple[str, b
                 key=lambda m: _natural(Path(m.name)),
             )
             for m in members:
+                file = f"{label}:{m.name}"
+                if m.size > MAX_FILE_BYTES:
+                    reason = f"{m.size:,} bytes; at most {MAX_FILE_BYTES:,} are read for one report"
+                    yield file, Rejected(file=file, reason=reason)
+                    continue
                 f = tf.extractfile(m)
                 if f is not None:
-                    yield f"{label}:{m.name}", f.read()
-    except tarfile.TarError as exc:
+                    yield file, f.read(MAX_FILE_BYTES)
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
         raise ReportSourceError(
             f"{label}: not a folder, .xml or .tgz of IU reports ({exc})"
         ) from exc
@@ -252,8 +312,14 @@ def _iu_inputs(
     path: Path | IO[bytes], name: str = "", image_meta: dict[str, dict[str, Any]] | None = None
 ) -> Iterator[ReportInput | Rejected]:
     for file, data in iter_iu_xml(path, name):
-        rep = parse_iu_xml(data, file)
-        yield rep if isinstance(rep, Rejected) else iu_report_input(rep, file, image_meta)
+        rep = data if isinstance(data, Rejected) else parse_iu_xml(data, file)
+        if isinstance(rep, Rejected):
+            yield rep
+            continue
+        try:
+            yield iu_report_input(rep, file, image_meta)
+        except ValidationError as exc:  # an image id that cannot be one
+            yield validation_rejection(exc, file, rep.study_id)
 
 
 def report_scene_graphs(
@@ -263,12 +329,19 @@ def report_scene_graphs(
     limit: int | None = None,
     **csv_options: str | None,
 ) -> Iterator[SceneGraph | Rejected]:
-    """Scene graphs of the reports at `path` (rule extractor unless the pipeline says)."""
+    """Scene graphs of the reports at `path` (rule extractor unless the pipeline says); a
+    study id given twice is loaded once and the second is rejected."""
     pipeline = pipeline or ReportPipeline()
-    for n, item in enumerate(pipeline.run(read_reports(path, **csv_options))):
+    for n, item in enumerate(once_per_study(read_reports(path, **csv_options))):
         if limit is not None and n >= limit:
             return
-        yield item
+        if isinstance(item, Rejected):
+            yield item
+            continue
+        try:
+            yield pipeline.build(item)
+        except Exception as exc:  # noqa: BLE001 - one report must not end the run
+            yield internal_error(item.file, item.study_id, exc)
 
 
 def ingest_reports(

@@ -12,8 +12,8 @@ from cxrkg.app.webapp import data, graphview, widgets
 from cxrkg.cypher.queries import list_queries
 from cxrkg.cypher.store import ReadOnlyViolation, StoreError, to_jsonable
 
+user = data.user_sidebar()  # first: nothing shows before the sign-in
 st.title("Cypher console")
-user = data.user_sidebar()
 st.caption(
     "Queries run read-only: the store refuses anything that writes. "
     "Saved queries live in `cypher/explore/` and run with `cxrkg query NAME -p k=v` too."

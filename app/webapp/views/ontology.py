@@ -7,12 +7,13 @@ import pandas as pd
 import streamlit as st
 
 from cxrkg.app.collab import Collab, CollabError, concept_key
+from cxrkg.app.users import allowed
 from cxrkg.app.webapp import data, widgets
 from cxrkg.ontology import curation, normalize
 from cxrkg.ontology.curation import CurationError, Edit
 
+user = data.user_sidebar()  # first: nothing shows before the sign-in
 st.title("Ontology")
-user = data.user_sidebar()
 onto = widgets.ontology()
 collab = Collab()
 
@@ -148,8 +149,8 @@ with usage:
 tab_edit, tab_talk, tab_hist = st.tabs(["Propose a change", "Discussion", "History"])
 
 with tab_edit:
-    if user.role == "viewer":
-        st.info(f"{user.name} is a viewer; curators and reviewers propose changes.")
+    if not allowed(user.role, "propose"):
+        st.info(f"{user.name} is a {user.role}; curators and reviewers propose changes.")
     else:
         ops = {
             "add_synonym": "Add a synonym",

@@ -9,8 +9,8 @@ import streamlit as st
 from cxrkg.app.collab import Collab
 from cxrkg.app.webapp import data
 
+user = data.user_sidebar()  # first: nothing shows before the sign-in
 st.title("Overview")
-user = data.user_sidebar()
 
 counts = data.named("app/overview_counts")
 c = counts[0] if counts else {}

@@ -6,16 +6,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cxrkg.app.collab import Collab, CollabError, regenerate_qa, remap
+from cxrkg.app.collab import Collab, CollabError
+from cxrkg.app.users import allowed, same_user
 from cxrkg.app.webapp import data, widgets
 from cxrkg.cypher.store import StoreError
 from cxrkg.ontology import curation
 from cxrkg.ontology.curation import CurationError, Edit
 
+user = data.user_sidebar()  # first: nothing shows before the sign-in
 st.title("Ontology proposals")
-user = data.user_sidebar()
 collab = Collab()
-is_reviewer = user.role == "reviewer"
+is_reviewer = allowed(user.role, "review")
 if not is_reviewer:
     st.caption(f"{user.name} is a {user.role}: only reviewers approve or reject proposals.")
 
@@ -41,8 +42,9 @@ for p in pending:
             st.error(f"It no longer applies to the current ontology: {exc}")
         note = st.text_input("Review note", key=f"note_{p.id}")
         c1, c2 = st.columns(2)
-        can_review = is_reviewer and user.name != p.author
-        if is_reviewer and user.name == p.author:
+        own = same_user(user.name, p.author)
+        can_review = is_reviewer and not own
+        if is_reviewer and own:
             st.caption("You wrote this proposal; another reviewer must review it.")
         if c1.button(
             "Approve and apply", key=f"approve_{p.id}", type="primary", disabled=not can_review
@@ -85,13 +87,14 @@ for p in decided:
                 if st.button(
                     f"Regenerate QA of {len(p.affected_studies)} studies",
                     key=f"regen_{p.id}",
-                    disabled=user.role == "viewer",
+                    disabled=not allowed(user.role, "regenerate_qa"),
                 ):
                     try:
                         with st.spinner("Generating QA…"):
-                            n = regenerate_qa(data.store(), p.affected_studies)
-                        collab.mark_qa_regenerated(p.id)
+                            n = collab.regenerate_qa(p.id, user.name, data.store())
                         st.success(f"{n} questions regenerated.")
+                    except CollabError as exc:
+                        st.error(str(exc))
                     except StoreError as exc:
                         st.error(f"QA generation failed: {exc}")
             elif p.qa_regenerated:
@@ -103,18 +106,20 @@ records = curation.history()
 if not records:
     st.caption("The ontology has not been changed here yet.")
 for r in reversed(records):
-    with st.expander(f"#{r.id} {r.when} · {r.user}: {r.summary}"):
+    approved = f" · approved by {r.approved_by}" if r.approved_by else ""
+    with st.expander(f"#{r.id} {r.when} · {r.user}{approved}: {r.summary}"):
         st.caption(f"reason: {r.reason} · version {r.version_before} → {r.version_after}")
         widgets.show_diff(r.before, r.after)
-        if is_reviewer and st.button(
+        if allowed(user.role, "restore") and st.button(
             f"Restore the version before this change ({r.version_before})", key=f"restore_{r.id}"
         ):
             reason = f"restore before change #{r.id}"
             try:
-                curation.restore(r.version_before, user=user.name, reason=reason)
-                with st.spinner("Re-mapping the graph…"):
-                    studies = remap(data.store())
+                with st.spinner("Restoring and re-mapping the graph…"):
+                    studies = collab.restore(
+                        r.version_before, user.name, reason=reason, store=data.store()
+                    )
                 st.success(f"Restored; {len(studies)} studies re-mapped.")
                 st.rerun()
-            except (CurationError, StoreError) as exc:
+            except (CollabError, StoreError) as exc:
                 st.error(str(exc))

@@ -13,8 +13,8 @@ from cxrkg.app.webapp import data, overlay, widgets
 from cxrkg.ingest.model import SceneGraph
 from cxrkg.qa_gen.model import Answer
 
+user = data.user_sidebar()  # first: nothing shows before the sign-in
 st.title("Generated QA")
-user = data.user_sidebar()
 
 values = data.named("app/qa_filter_values")
 v = values[0] if values else {}
@@ -88,7 +88,7 @@ def show(a: Answer, key: str, depth: int, sources: dict[str, Any], sg: SceneGrap
         ):
             for image_id, loc in a.localization.items():
                 image = sg.images.get(image_id)
-                path = overlay.resolve_image_path(image.path if image else None)
+                path = widgets.image_file(image.path if image else None, image_id)
                 if path is None:
                     st.caption(f"{len(loc.bboxes)} boxes on {image_id}: no image file")
                     continue

@@ -9,14 +9,13 @@ import streamlit as st
 from cxrkg.app.webapp import data, timeline, widgets
 from cxrkg.ingest.model import SceneGraph
 
+user = data.user_sidebar()  # first: nothing shows before the sign-in
 st.title("Studies")
 
 
 def _any(value: str) -> str:
     return value or "any"
 
-
-user = data.user_sidebar()
 
 filters = widgets.filter_values()
 onto = widgets.ontology()
