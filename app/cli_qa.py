@@ -56,11 +56,11 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
         infer_absent: Annotated[
             bool,
             typer.Option(
-                "--infer-absent-subfindings",
+                "--infer-absent-subfindings/--no-infer-absent-subfindings",
                 help="answer 'no' for a never-mentioned finding when its broader findings"
-                " (ontology) are all certainly negated",
+                " (ontology) are all certainly negated (on by default)",
             ),
-        ] = False,
+        ] = True,
         judge: Annotated[
             bool, typer.Option("--judge", help="rate QA with the LLM judge (CXRKG_LLM_* endpoint)")
         ] = False,

@@ -136,6 +136,13 @@ def template_answer(
     }
 
 
+def not_mentioned(answer: dict[str, Any]) -> dict[str, Any]:
+    """Mark a template negative the report does not state (a read report that names no
+    device or artifact): the seed's entailment option for it, which caps the grade at A."""
+    answer["answer_quality"]["entailment"] = "ALIGNED_NEGATIVE_NOT_MENTIONED"
+    return answer
+
+
 def top_level(sd: StudyData, obs_ids: list[str]) -> list[str]:
     """The given observations without those whose ancestor is also given (they nest under it)."""
     chosen = set(obs_ids)

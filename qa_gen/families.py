@@ -9,12 +9,22 @@ from __future__ import annotations
 from typing import Any
 
 from cxrkg.ontology.values import CHANGE_DIRECTION
-from cxrkg.qa_gen.answers import DETAILS, MAIN, RELATED, obs_answers, template_answer, top_level
+from cxrkg.qa_gen.answers import (
+    DETAILS,
+    MAIN,
+    RELATED,
+    not_mentioned,
+    obs_answers,
+    template_answer,
+    top_level,
+)
+from cxrkg.qa_gen.sampling import DEFAULT_REGIONS
 from cxrkg.qa_gen.study_data import StudyData
 from cxrkg.qa_gen.templates import (
     Wording,
     answer_text,
     concept_words,
+    device_words,
     join_words,
     question_text,
     region_words,
@@ -240,7 +250,7 @@ def abnormal_questions(
         out += _is_abnormal(sd, "B04_is_normal", {}, rng, _findings_only(row), {}, normal=True)
     for row in by_kind.get("subcat", []):
         var = {"subcategory": row["value"]}
-        fmt = {"subcat": subcategory_words(row["value"])}
+        fmt = subcategory_words(row["value"])
         out += _describe(sd, "B08_describe_subcat", var, rng, row["obs_ids"], fmt)
         out += _describe_abnormal(
             sd, "B09_describe_abnormal_subcat", var, rng, _findings_only(row), fmt
@@ -251,37 +261,67 @@ def abnormal_questions(
         out += _is_abnormal(
             sd, "B11_is_normal_subcat", var, rng, _findings_only(row), fmt, normal=True
         )
-    for row in by_kind.get("device", []):
-        out += _describe(sd, "B12_describe_device", {}, rng, row["obs_ids"])
-        verdict = _yes_no(row)
-        if verdict:
-            details = row["pos_ids"] if verdict == "yes" else row["obs_ids"]
-            out.append(
-                question(
-                    sd,
-                    "B13_has_devices",
-                    {},
-                    question_text("B13_has_devices", rng),
-                    _yes_no_answers(sd, "B13_has_devices", verdict, {}, details),
-                )
-            )
+    devices = by_kind.get("device", [])
+    for row in devices:
+        out += _presence(
+            sd, "B12_describe_device", "B13_has_devices", {}, device_words(None), rng, row
+        )
+    for row in by_kind.get("device_subcat", []):
+        var = {"device_subcategory": row["value"]}
+        out += _presence(
+            sd, "B12_describe_device", "B13_has_devices", var, device_words(row["value"]), rng, row
+        )
+    if not devices and sd.read:
+        # a read report that names no device: "No, no devices can be seen."
+        out += _absent(sd, "B12_describe_device", "B13_has_devices", device_words(None), rng)
     for row in by_kind.get("acquisition", []):
         out += _describe(sd, "B14_describe_acquisition", {}, rng, row["obs_ids"])
-    for row in by_kind.get("artifacts", []):
+    artifacts = by_kind.get("artifacts", [])
+    for row in artifacts:
         out += _describe_abnormal(sd, "B15_describe_imaging_artifacts", {}, rng, row, {})
-        verdict = _yes_no(row)
-        if verdict:
-            details = row["pos_ids"] if verdict == "yes" else row["obs_ids"]
-            out.append(
-                question(
-                    sd,
-                    "B16_has_imaging_artifacts",
-                    {},
-                    question_text("B16_has_imaging_artifacts", rng),
-                    _yes_no_answers(sd, "B16_has_imaging_artifacts", verdict, {}, details),
-                )
-            )
+        out += _presence(sd, None, "B16_has_imaging_artifacts", {}, {}, rng, row)
+    if not artifacts and sd.read:
+        out += _absent(sd, "B15_describe_imaging_artifacts", "B16_has_imaging_artifacts", {}, rng)
     return out
+
+
+def _presence(
+    sd: StudyData,
+    describe: str | None,
+    has: str,
+    var: dict[str, Any],
+    fmt: dict[str, str],
+    rng: Wording,
+    row: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """Describe-and-has questions about what the study mentions (devices, artifacts)."""
+    out = _describe(sd, describe, var, rng, row["obs_ids"], fmt) if describe else []
+    verdict = _yes_no(row)
+    if verdict:
+        details = row["pos_ids"] if verdict == "yes" else row["obs_ids"]
+        out.append(
+            question(
+                sd,
+                has,
+                var,
+                question_text(has, rng, **fmt),
+                _yes_no_answers(sd, has, verdict, fmt, details),
+            )
+        )
+    return out
+
+
+def _absent(
+    sd: StudyData, describe: str, has: str, fmt: dict[str, str], rng: Wording
+) -> list[dict[str, Any]]:
+    """A read report that mentions none of them: template negatives graded as negatives the
+    report does not state (ALIGNED_NEGATIVE_NOT_MENTIONED, A at best)."""
+    none = template_answer(answer_text(describe, "none", **fmt), MAIN, positiveness="neg", sd=sd)
+    no = template_answer(answer_text(has, "no", **fmt), MAIN, positiveness="neg", sd=sd)
+    return [
+        question(sd, describe, {}, question_text(describe, rng, **fmt), [not_mentioned(none)]),
+        question(sd, has, {}, question_text(has, rng, **fmt), [not_mentioned(no)]),
+    ]
 
 
 # -- C: region -------------------------------------------------------------------------
@@ -314,6 +354,10 @@ def region_questions(
                     obs_answers(sd, row["sub_ids"], MAIN) + related(),
                 )
             )
+        if not abn["obs_ids"] and row["normal_above_ids"] and not row["open_above_ids"]:
+            # "The mediastinum is unremarkable" answers for the hila it holds
+            abn = {**abn, "obs_ids": row["normal_above_ids"]}
+        if abn["obs_ids"] or row["sub_ids"]:
             out += _describe_abnormal(
                 sd, "C02_describe_abnormal_region", var, rng, abn, fmt, related(), regions=[region]
             )
@@ -323,47 +367,80 @@ def region_questions(
             out += _is_abnormal(
                 sd, "C04_is_normal_region", var, rng, abn, fmt, True, related(), regions=[region]
             )
-        if row["device_ids"]:
-            out.append(
-                question(
-                    sd,
-                    "C07_describe_region_device",
-                    var,
-                    question_text("C07_describe_region_device", rng, **fmt),
-                    obs_answers(sd, row["device_ids"], MAIN),
-                )
-            )
-        device_row = {
-            "obs_ids": row["device_ids"],
-            "definite_pos_ids": row["definite_device_ids"],
-            "pos_ids": [o for o in row["device_ids"] if o in row["pos_ids"]],
-            "uncertain_ids": [o for o in row["device_ids"] if o in row["uncertain_ids"]],
-        }
-        verdict = _yes_no(device_row)
-        elsewhere: list[str] = []
-        if (
-            verdict is None
-            and not row["device_ids"]
-            and row["study_device_ids"]
-            and (row["in_study"] or row["sub_ids"])
-        ):
+        out += _region_device_questions(sd, row, var, fmt, rng)
+    return out
+
+
+def _region_device_questions(
+    sd: StudyData, row: dict[str, Any], var: dict[str, Any], fmt: dict[str, str], rng: Wording
+) -> list[dict[str, Any]]:
+    """C07/C08: devices in the region. Where the report was read, a default region is asked
+    about even without devices: "no" (the report describes none there; graded as a negative
+    the report does not state)."""
+    region = var["region"]
+    out: list[dict[str, Any]] = []
+    device_row = {
+        "obs_ids": row["device_ids"],
+        "definite_pos_ids": row["definite_device_ids"],
+        "pos_ids": [o for o in row["device_ids"] if o in row["pos_ids"]],
+        "uncertain_ids": [o for o in row["device_ids"] if o in row["uncertain_ids"]],
+    }
+    verdict = _yes_no(device_row)
+    elsewhere: list[str] = []
+    unstated = False
+    if verdict is None and not row["device_ids"]:
+        asked = row["in_study"] or row["sub_ids"] or region in DEFAULT_REGIONS
+        if row["study_device_ids"] and asked:
             # The report describes the study's devices, none of them in this region.
-            verdict, elsewhere = "no", row["study_device_ids"]
-        if verdict:
-            details = device_row["pos_ids"] if verdict == "yes" else row["device_ids"]
-            answers = _yes_no_answers(
-                sd, "C08_has_region_device", verdict, fmt, details, regions=[region]
+            verdict, elsewhere, unstated = "no", row["study_device_ids"], True
+        elif region in DEFAULT_REGIONS and sd.read:
+            verdict, unstated = "no", True  # a read report that names no device
+    if row["device_ids"]:
+        out.append(
+            question(
+                sd,
+                "C07_describe_region_device",
+                var,
+                question_text("C07_describe_region_device", rng, **fmt),
+                obs_answers(sd, row["device_ids"], MAIN),
             )
-            answers += obs_answers(sd, elsewhere, RELATED)
-            out.append(
-                question(
-                    sd,
-                    "C08_has_region_device",
-                    var,
-                    question_text("C08_has_region_device", rng, **fmt),
-                    answers,
-                )
+        )
+    elif unstated:
+        none = not_mentioned(
+            template_answer(
+                answer_text("C07_describe_region_device", "none", **fmt),
+                MAIN,
+                positiveness="neg",
+                regions=[region],
+                sd=sd,
             )
+        )
+        out.append(
+            question(
+                sd,
+                "C07_describe_region_device",
+                var,
+                question_text("C07_describe_region_device", rng, **fmt),
+                [none, *obs_answers(sd, elsewhere, RELATED)],
+            )
+        )
+    if verdict:
+        details = device_row["pos_ids"] if verdict == "yes" else row["device_ids"]
+        answers = _yes_no_answers(
+            sd, "C08_has_region_device", verdict, fmt, details, regions=[region]
+        )
+        if unstated:
+            not_mentioned(answers[0])
+        answers += obs_answers(sd, elsewhere, RELATED)
+        out.append(
+            question(
+                sd,
+                "C08_has_region_device",
+                var,
+                question_text("C08_has_region_device", rng, **fmt),
+                answers,
+            )
+        )
     return out
 
 

@@ -187,12 +187,14 @@ def generate_batch(
     weights: SamplingWeights | None = None,
     extra_regions: Sequence[str] = (),
     extra_findings: Sequence[str] = (),
-    infer_absent: bool = False,
+    infer_absent: bool = True,
 ) -> list[StudyQA]:
     """Questions for one batch of studies: one run of each family's query for the batch.
     `extra_regions` / `extra_findings` are asked about in every study (where answerable).
-    `infer_absent`: also answer "no" for a never-mentioned finding when every mention of a
-    broader finding (through the ontology) is certainly negative (off: the seed's rule)."""
+    `infer_absent` (on by default): also answer "no" for a never-mentioned finding when every
+    mention of a broader finding (through the ontology) is certainly negative: "there is no
+    consolidation" answers "Is there any pneumonia?". This is how the sampled extras give
+    negative questions; off, only the finding's own negative observations answer "no"."""
     ids = list(study_ids)
     weights = weights if weights is not None else read_weights(store)
     studies = read_studies(store, ids)
@@ -260,7 +262,7 @@ def iter_qa(
     workers: int = 1,
     batch_size: int = BATCH_SIZE,
     progress: bool = False,
-    infer_absent: bool = False,
+    infer_absent: bool = True,
 ) -> Iterator[StudyQA]:
     """StudyQA for every study, in the order given, batch by batch (threads when workers>1,
     each with its own store connection)."""
@@ -311,7 +313,7 @@ def generate_qa(
     batch_size: int = BATCH_SIZE,
     progress: bool = False,
     judge: Callable[[StudyQA, GraphStore], None] | None = None,
-    infer_absent: bool = False,
+    infer_absent: bool = True,
     release: ReleaseOptions | None = None,
 ) -> QAReport:
     """Generate and grade QA for the given studies (all when None); with `out_dir`, write the

@@ -13,6 +13,17 @@ DEVICE_CATEGORIES: tuple[str, ...] = ("DEVICE", "TUBES_AND_LINES")
 # Ontology categories (ontology/authoring/findings.txt) that scope B14 (technique).
 ACQUISITION_CATEGORIES: tuple[str, ...] = ("TECHNICAL_ASSESSMENT",)
 ARTIFACT_ENTITIES: tuple[str, ...] = ("artifact",)
+# Device subcategories, each asked about on its own (B12/B13 "Are there any vascular lines
+# or catheters?"); devices are never in the finding subcategories of B08-B11.
+DEVICE_SUBCATEGORIES: tuple[str, ...] = (
+    "AIRWAY_TUBES",
+    "CARDIAC_DEVICES",
+    "FOREIGN_BODY",
+    "GI_TUBES",
+    "OTHER_DEVICES",
+    "THORACIC_TUBES",
+    "VASCULAR_LINES",
+)
 # Subcategories too general to ask about as a group (B08-B11).
 SKIPPED_SUBCATEGORIES: tuple[str, ...] = ("GENERAL",)
 # An observation with only these subcategories is neither normal nor abnormal: "status post
@@ -30,6 +41,9 @@ def family_params() -> dict[str, Any]:
         # and PadChest's way of calling a region normal) is a normal statement.
         "normal_entities": list(NORMAL_FINDINGS),
         "skipped_subcategories": list(SKIPPED_SUBCATEGORIES),
+        "device_subcategories": list(DEVICE_SUBCATEGORIES),
+        # a negative observation of these says its region is normal ("unremarkable")
+        "normal_statement_entities": ["abnormal"],
         "neutral_subcategories": list(NEUTRAL_SUBCATEGORIES),
     }
 

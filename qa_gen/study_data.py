@@ -29,6 +29,15 @@ class StudyData:
         }
 
     @property
+    def read(self) -> bool:
+        """Whether the report was read: it gave observations and is interpretable. Only then
+        does its silence about devices or artifacts answer "none"."""
+        issue = self.study.get("q_issue_level")
+        return issue not in ("NON_INTERPRETABLE", "DISCARDED") and any(
+            (o.get("obs") or {}).get("from_report") and oid != "OIND" for oid, o in self.obs.items()
+        )
+
+    @property
     def top_level_order(self) -> list[str]:
         return list(self.study.get("top_level_obs_ids") or [])
 

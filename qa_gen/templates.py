@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -40,9 +41,39 @@ def answer_text(qtype: str, key: str, **variables: str) -> str:
     return templates()[qtype][key].format(**variables)
 
 
-def subcategory_words(subcat: str) -> str:
-    """`LUNG_FIELD` -> `lung field`, as it reads in a sentence."""
-    return subcat.replace("_", " ").lower()
+@lru_cache(maxsize=1)
+def spoken_names() -> dict[str, Any]:
+    """`templates/spoken.json`: acronyms, renamed concepts, subcategory phrases."""
+    path = resources.files("cxrkg.qa_gen") / "templates" / "spoken.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def spoken(name: str) -> str:
+    """An ontology name as a radiologist says it: `svc` -> `SVC`, `mass/nodule (not
+    otherwise specified)` -> `mass or nodule`, `a/b` -> `a or b`."""
+    data = spoken_names()
+    name = data["names"].get(name, name)
+    name = re.sub(r"\s*\([^)]*\)", "", name).replace("/", " or ")
+    acronyms = set(data["acronyms"])
+    return " ".join(w.upper() if w in acronyms else w for w in name.split())
+
+
+def subcategory_words(subcat: str) -> dict[str, str]:
+    """`LUNG_FIELD` -> {findings: `lung findings`, abnormal: `abnormal lung findings`}."""
+    known = spoken_names()["subcategories"].get(subcat)
+    if known:
+        return dict(known)
+    words = subcat.replace("_", " ").lower()
+    return {"findings": f"{words} findings", "abnormal": f"abnormal {words} findings"}
+
+
+def device_words(subcat: str | None) -> dict[str, str]:
+    """All devices, or one device subcategory: `VASCULAR_LINES` -> `vascular lines or
+    catheters`."""
+    if subcat is None:
+        return {"devices": "devices"}
+    known = spoken_names()["device_subcategories"].get(subcat)
+    return {"devices": known or subcat.replace("_", " ").lower()}
 
 
 def join_words(items: list[str]) -> str:
@@ -71,10 +102,13 @@ def is_plural(noun: str) -> bool:
 
 def concept_words(noun: str, key: str) -> dict[str, str]:
     """Template variables for a region or finding, with verb agreement (`the lungs are`).
-    Ontology names like `pulmonary edema/hazy opacity` read as `... or hazy opacity`."""
-    noun = noun.replace("/", " or ")
+    Ontology names read as spoken (`spoken`): `pulmonary edema or hazy opacity`, `the SVC`."""
+    noun = spoken(noun)
     plural = is_plural(noun)
-    article = "" if plural else ("an " if noun[:1].lower() in "aeiou" else "a ")
+    first = noun.split()[0] if noun else ""
+    # an acronym is read letter by letter: "an SVC", "a PICC"
+    vowel = first[:1] in "AEFHILMNORSX" if first.isupper() else noun[:1].lower() in "aeiou"
+    article = "" if plural else ("an " if vowel else "a ")
     return {
         key: noun,
         f"a_{key}": article + noun,

@@ -18,6 +18,7 @@ from cxrkg.ingest.load import load_scene_graphs
 from cxrkg.ingest.model import ComparisonRelation, SceneGraph
 from cxrkg.qa_gen.answers import walk
 from cxrkg.qa_gen.generate import StudyQA, generate_batch, generate_qa
+from cxrkg.qa_gen.sampling import DEFAULT_REGIONS
 
 # Image ids are written as these placeholders and made unique per study in scene_graph().
 PA, LAT = "@PA", "@LAT"
@@ -441,6 +442,8 @@ def find(questions: list[dict[str, Any]], qtype: str, **variables: str) -> dict[
         if q["question_type"] == qtype
         and all(q["variables"].get(k) == v for k, v in variables.items())
     ]
+    if len(hits) > 1:  # "B13_has_devices" alone means the one without a subcategory
+        hits = [q for q in hits if q["variables"] == variables]
     assert len(hits) == 1, f"{qtype} {variables}: {len(hits)} questions"
     return hits[0]
 
@@ -550,7 +553,7 @@ def test_is_normal_inverts_the_verdict(qa_all):
 def test_subcategory_questions_are_asked_per_subcategory_and_skipped_when_only_uncertain(qa_all):
     qs = qa_all[S1]
     q = find(qs, "B08_describe_subcat", subcategory="PLEURA")
-    assert q["question"] == "Describe the pleura findings in this study."
+    assert q["question"] == "Describe the pleural findings in this study."
     assert texts(mains(q)) == [
         "There is a moderate left pleural effusion.",
         "There is no pneumothorax.",
@@ -559,10 +562,10 @@ def test_subcategory_questions_are_asked_per_subcategory_and_skipped_when_only_u
         "There is a moderate left pleural effusion."
     ]
     assert texts(mains(find(qs, "B10_is_abnormal_subcat", subcategory="PLEURA"))) == [
-        "Yes, there are abnormal pleura findings."
+        "Yes, there are abnormal pleural findings."
     ]
     assert texts(mains(find(qs, "B11_is_normal_subcat", subcategory="PLEURA"))) == [
-        "No, the pleura findings are not normal."
+        "No, the pleural findings are not normal."
     ]
     assert texts(mains(find(qs, "B11_is_normal_subcat", subcategory="CARDIAC"))) == [
         "Yes, the cardiac findings are normal."
@@ -577,12 +580,23 @@ def test_device_questions_describe_and_answer_presence_of_devices(qa_all):
     q = find(qa_all[S1], "B12_describe_device")
     assert texts(mains(q)) == ["The endotracheal tube terminates 4 cm above the carina."]
     assert boxes(mains(q)[0], f"{S1}-pa") == [[450.0, 20.0, 550.0, 300.0]]
-    assert texts(mains(find(qa_all[S1], "B13_has_devices"))) == ["Yes, there are devices."]
+    assert texts(mains(find(qa_all[S1], "B13_has_devices"))) == ["Yes, devices can be seen."]
+    # each device subcategory the study mentions is asked about on its own
+    q = find(qa_all[S1], "B13_has_devices", device_subcategory="AIRWAY_TUBES")
+    assert q["question"] in (
+        "Are there any airway tubes in this study?",
+        "Can any airway tubes be seen?",
+    )
+    assert texts(mains(q)) == ["Yes, airway tubes can be seen."]
     q2 = find(qa_all[S2], "B13_has_devices")
-    assert texts(mains(q2)) == ["No, there are no devices."]
+    assert texts(mains(q2)) == ["No, no devices can be seen."]
     assert texts(of_type(q2, "details")) == ["There is no endotracheal tube."]
-    none_of(qa_all[S3], "B12_describe_device")
-    none_of(qa_all[S3], "B13_has_devices")
+    # a read report that names no device: "no", graded as a negative it does not state
+    q3 = find(qa_all[S3], "B13_has_devices")
+    assert texts(mains(q3)) == ["No, no devices can be seen."]
+    assert mains(q3)[0]["answer_quality"]["entailment"] == "ALIGNED_NEGATIVE_NOT_MENTIONED"
+    assert q3["question_quality"]["rating"] in ("A", "B", "C", "D")
+    assert texts(mains(find(qa_all[S3], "B12_describe_device"))) == ["There are no devices."]
 
 
 def test_acquisition_and_artifact_questions_only_where_the_report_mentions_them(qa_all):
@@ -597,12 +611,14 @@ def test_acquisition_and_artifact_questions_only_where_the_report_mentions_them(
     q16 = find(qa_all[S4], "B16_has_imaging_artifacts")
     assert texts(mains(q16)) == ["Yes, there are imaging artifacts."]
     assert texts(of_type(q16, "details")) == ["A skin fold projects over the left lung."]
-    for qtype in (
-        "B14_describe_acquisition",
-        "B15_describe_imaging_artifacts",
-        "B16_has_imaging_artifacts",
-    ):
-        none_of(qa_all[S1], qtype)
+    none_of(qa_all[S1], "B14_describe_acquisition")
+    # a read report without artifacts: "none", graded as a negative it does not state
+    q = find(qa_all[S1], "B16_has_imaging_artifacts")
+    assert texts(mains(q)) == ["No, there are no imaging artifacts."]
+    assert mains(q)[0]["answer_quality"]["entailment"] == "ALIGNED_NEGATIVE_NOT_MENTIONED"
+    assert texts(mains(find(qa_all[S1], "B15_describe_imaging_artifacts"))) == [
+        "There are no imaging artifacts."
+    ]
     # technique is not asked as a finding
     none_of(qa_all[S4], "D02_has_finding", finding="rotated")
 
@@ -678,8 +694,19 @@ def test_region_device_questions(qa_all):
     assert texts(of_type(no, "related_information")) == [
         "The endotracheal tube terminates 4 cm above the carina."
     ]
-    # a study that mentions no device is never asked about devices in a region
-    assert not [q for q in qa_all[S3] if q["question_type"] == "C08_has_region_device"]
+    # a read report that names no device: each default region is asked about, "no", graded
+    # as a negative the report does not state; other regions are not asked about
+    no = find(qa_all[S3], "C08_has_region_device", region="lungs")
+    assert texts(mains(no)) == ["No, there is no device in the lungs."]
+    assert mains(no)[0]["answer_quality"]["entailment"] == "ALIGNED_NEGATIVE_NOT_MENTIONED"
+    q = find(qa_all[S3], "C07_describe_region_device", region="heart")
+    assert texts(mains(q)) == ["There are no devices in the heart."]
+    asked = {
+        q["variables"]["region"]
+        for q in qa_all[S3]
+        if q["question_type"] == "C08_has_region_device"
+    }
+    assert asked <= set(DEFAULT_REGIONS)
 
 
 # -- D ---------------------------------------------------------------------------------------

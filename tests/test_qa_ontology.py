@@ -30,7 +30,7 @@ def qa_onto(session_store):  # noqa: ANN001, ANN201
     kw = {"seed": 0, "extra_findings": ["loculated pleural effusion", "hydropneumothorax"]}
     ids = ["s50000001", "s50000003"]
     inferred = generate_batch(session_store, ids, infer_absent=True, **kw)
-    plain = generate_batch(session_store, ids, **kw)
+    plain = generate_batch(session_store, ids, infer_absent=False, **kw)
     return {
         **studies.as_dicts(inferred),
         **{"plain/" + k: v for k, v in studies.as_dicts(plain).items()},
@@ -48,8 +48,9 @@ def test_absent_parent_finding_answers_no_for_a_never_mentioned_sub_finding(qa_o
     )
 
 
-def test_by_default_only_negative_observations_answer_no(qa_onto):
-    # the seed's rule: a "no" needs a (default) negative observation of the finding itself
+def test_without_inference_only_negative_observations_answer_no(qa_onto):
+    # --no-infer-absent-subfindings: a "no" needs a (default) negative observation of the
+    # finding itself
     studies.none_of(
         qa_onto["plain/s50000003"], "D02_has_finding", finding="loculated pleural effusion"
     )

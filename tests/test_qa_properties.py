@@ -240,6 +240,11 @@ def check_study(
             if verdict(q) == "yes":
                 assert any(o.positiveness == "pos" and o.certainty in DEFINITE for o in named)
             else:
+                if not named:  # never mentioned: every broader finding is certainly absent
+                    from cxrkg.ontology import load_ontology
+
+                    above = set(load_ontology().ancestors(f))
+                    named = [o for o in obs.values() if above & set(o.obs_entities)]
                 assert named and all(
                     o.positiveness == "neg" and o.certainty == "certain" for o in named
                 ), (qtype, f)
@@ -269,8 +274,14 @@ def check_study(
             assert any("TECHNICAL_ASSESSMENT" in o.obs_categories for o in obs.values())
         if qtype.startswith("E"):
             assert sg.study_order == 2
-        if qtype.startswith(("D05", "D06", "D07", "B12", "B13", "C07")):
-            assert any("DEVICE" in o.obs_categories for o in obs.values())
+        has_devices = any("DEVICE" in o.obs_categories for o in obs.values())
+        if qtype.startswith(("D05", "D06", "D07")):
+            assert has_devices
+        if qtype.startswith(("B12", "B13", "C07", "C08", "B15", "B16")) and not has_devices:
+            # a read report naming no device (or artifact) answers "none", and says so
+            main = q["answers"][0]
+            assert main["positiveness"] == "neg", (qtype, main["text"])
+            assert main["answer_quality"].get("entailment") == "ALIGNED_NEGATIVE_NOT_MENTIONED"
 
 
 @settings(

@@ -1,9 +1,10 @@
-// One row per study and scope (all, subcat, device, acquisition, artifacts): the observations in scope (children included), which are positive, definitely positive or uncertain; and the same over the findings only (abn_*: devices, technique, post-surgical changes and normal statements are not abnormalities).
+// One row per study and scope (all, subcat, device, device_subcat, acquisition, artifacts): the observations in scope (children included), which are positive, definitely positive or uncertain; and the same over the findings only (abn_*: devices, technique, post-surgical changes and normal statements are not abnormalities).
 // $study_ids: study ids of the batch
 // $device_categories: finding categories that mark a device (e.g. ["DEVICE", "TUBES_AND_LINES"])
 // $acquisition_categories: finding categories of acquisition/technique observations (e.g. ["TECHNICAL_ASSESSMENT"])
 // $artifact_entities: findings whose observations (or their sub-findings') are imaging artifacts (e.g. ["artifact"])
 // $normal_entities: findings whose positive observations say "normal" (e.g. ["normal", "no finding"])
+// $device_subcategories: subcategories of devices asked about one by one (e.g. ["VASCULAR_LINES", "AIRWAY_TUBES"]); devices are not in the finding subcategories
 // $skipped_subcategories: subcategories not asked about as a group (e.g. ["GENERAL"])
 // $neutral_subcategories: an observation whose subcategories are only these is neither normal nor abnormal (e.g. ["POSTSURGICAL"]: "status post sternotomy")
 UNWIND $study_ids AS sid
@@ -19,8 +20,11 @@ WITH sid, o,
      any(c IN coalesce(o.categories, []) WHERE c IN $device_categories) AS device
 WITH sid, o, pos, device,
      [{kind: 'all', value: ''}]
-     + [sc IN coalesce(o.subcategories, []) WHERE NOT sc IN $skipped_subcategories | {kind: 'subcat', value: sc}]
-     + CASE WHEN device THEN [{kind: 'device', value: ''}] ELSE [] END
+     + CASE WHEN device THEN [] ELSE
+         [sc IN coalesce(o.subcategories, []) WHERE NOT sc IN $skipped_subcategories | {kind: 'subcat', value: sc}] END
+     + CASE WHEN device THEN [{kind: 'device', value: ''}]
+         + [sc IN coalesce(o.subcategories, []) WHERE sc IN $device_subcategories | {kind: 'device_subcat', value: sc}]
+       ELSE [] END
      + CASE WHEN any(c IN coalesce(o.categories, []) WHERE c IN $acquisition_categories)
             THEN [{kind: 'acquisition', value: ''}] ELSE [] END
      + CASE WHEN any(e IN coalesce(o.entities, []) + coalesce(o.entities_parents, []) WHERE e IN $artifact_entities)

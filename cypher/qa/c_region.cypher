@@ -5,6 +5,7 @@
 // $acquisition_categories: categories of acquisition/technique observations
 // $neutral_subcategories: an observation whose subcategories are only these is neither normal nor abnormal (e.g. ["POSTSURGICAL"])
 // $normal_entities: findings whose positive observations say "normal" (e.g. ["normal", "no finding"])
+// $normal_statement_entities: findings whose negative observations say a region is normal (e.g. ["abnormal"]: "the mediastinum is unremarkable")
 // Each study's regions and observations are read once, then filtered per asked-about region.
 // Sub-regions come from the study's SUB_REGION_OF edges and, when the ontology is synced, PART_OF.
 UNWIND $study_ids AS sid
@@ -21,15 +22,20 @@ WITH sid, regs, collect(o {.obs_id, .certainty, .categories,
             AND all(sc IN o.subcategories WHERE sc IN $neutral_subcategories),
        pos: o.positiveness = 'pos' AND NOT (size(coalesce(o.entities, [])) > 0
             AND all(e IN o.entities WHERE e IN $normal_entities)),
+       stmt: o.positiveness = 'neg' AND o.certainty = 'certain'
+            AND any(e IN coalesce(o.entities, []) WHERE e IN $normal_statement_entities),
        located: [(o)-[:LOCATED_AT]->(lr:StudyRegion) | lr.region]}) AS obs
 WITH sid, regs, obs,
      [x IN obs WHERE any(c IN coalesce(x.categories, []) WHERE c IN $device_categories) | x.obs_id] AS study_device_ids
 UNWIND coalesce($targets[sid], []) AS region_name
+// the regions above the asked one: the study's tree, and the ontology's for a region the study does not name
+OPTIONAL MATCH (an:Anatomy {name: region_name})
 WITH sid, regs, obs, study_device_ids, region_name,
-     [r IN regs WHERE r.region = region_name] AS own
+     [r IN regs WHERE r.region = region_name] AS own,
+     CASE WHEN an IS NULL THEN [] ELSE [(an)-[:PART_OF*1..]->(pa:Anatomy) | pa.name] END AS onto_above
 WITH sid, regs, obs, study_device_ids, region_name, size(own) > 0 AS in_study,
      [r IN regs WHERE r.region = region_name OR region_name IN r.up OR region_name IN r.onto | r.region] AS inside,
-     reduce(acc = [], r IN own | acc + r.up) AS above,
+     reduce(acc = onto_above, r IN own | acc + [u IN r.up WHERE NOT u IN acc]) AS above,
      reduce(acc = [], r IN own | acc + r.side) AS sides
 WITH sid, obs, study_device_ids, region_name, in_study, inside, above,
      [r IN regs WHERE r.region IN sides OR any(u IN r.up WHERE u IN sides) | r.region] AS other_side
@@ -55,6 +61,8 @@ RETURN sid AS study_id,
             AND any(c IN coalesce(x.categories, []) WHERE c IN $device_categories) | x.obs_id] AS definite_device_ids,
        CASE WHEN size(sub_ids) = 0 THEN [] ELSE
          [x IN obs WHERE NOT x.obs_id IN sub_ids AND any(l IN x.located WHERE l IN above) | x.obs_id] END AS parent_region_ids,
+       // normal statements of a broader region ("the lungs are clear" for the left lower lobe): the region is normal too
+       [x IN obs WHERE NOT x.obs_id IN sub_ids AND x.stmt AND any(l IN x.located WHERE l IN above) | x.obs_id] AS normal_above_ids,
        // findings in a broader region that may lie in this one ("opacity in the lungs" for the left lung): no "not abnormal" then
        [x IN obs WHERE NOT x.obs_id IN sub_ids AND any(l IN x.located WHERE l IN above)
             AND NOT x.neutral AND NOT any(c IN coalesce(x.categories, []) WHERE c IN $device_categories OR c IN $acquisition_categories)
