@@ -18,7 +18,8 @@ from cxrkg.qa_gen.answers import (
     template_answer,
     top_level,
 )
-from cxrkg.qa_gen.sampling import DEFAULT_REGIONS
+from cxrkg.qa_gen.sampling import DEVICE_REGIONS
+from cxrkg.qa_gen.scopes import REPORTED_DEVICE_SUBCATEGORIES
 from cxrkg.qa_gen.study_data import StudyData
 from cxrkg.qa_gen.templates import (
     Wording,
@@ -271,9 +272,18 @@ def abnormal_questions(
         out += _presence(
             sd, "B12_describe_device", "B13_has_devices", var, device_words(row["value"]), rng, row
         )
-    if not devices and sd.read:
-        # a read report that names no device: "No, no devices can be seen."
-        out += _absent(sd, "B12_describe_device", "B13_has_devices", device_words(None), rng)
+    if sd.read:
+        # a read report names every line, tube and device it sees: "No, no devices can be seen."
+        named = {row["value"] for row in by_kind.get("device_subcat", [])}
+        for sub in [None, *REPORTED_DEVICE_SUBCATEGORIES] if not devices else []:
+            out += _absent(
+                sd, "B12_describe_device", "B13_has_devices", device_words(sub), rng, sub
+            )
+        for sub in REPORTED_DEVICE_SUBCATEGORIES if devices else []:
+            if sub not in named:
+                out += _absent(
+                    sd, "B12_describe_device", "B13_has_devices", device_words(sub), rng, sub
+                )
     for row in by_kind.get("acquisition", []):
         out += _describe(sd, "B14_describe_acquisition", {}, rng, row["obs_ids"])
     artifacts = by_kind.get("artifacts", [])
@@ -281,7 +291,9 @@ def abnormal_questions(
         out += _describe_abnormal(sd, "B15_describe_imaging_artifacts", {}, rng, row, {})
         out += _presence(sd, None, "B16_has_imaging_artifacts", {}, {}, rng, row)
     if not artifacts and sd.read:
-        out += _absent(sd, "B15_describe_imaging_artifacts", "B16_has_imaging_artifacts", {}, rng)
+        out += _absent(
+            sd, "B15_describe_imaging_artifacts", "B16_has_imaging_artifacts", {}, rng, None
+        )
     return out
 
 
@@ -312,15 +324,21 @@ def _presence(
 
 
 def _absent(
-    sd: StudyData, describe: str, has: str, fmt: dict[str, str], rng: Wording
+    sd: StudyData,
+    describe: str,
+    has: str,
+    fmt: dict[str, str],
+    rng: Wording,
+    device_subcategory: str | None,
 ) -> list[dict[str, Any]]:
     """A read report that mentions none of them: template negatives graded as negatives the
     report does not state (ALIGNED_NEGATIVE_NOT_MENTIONED, A at best)."""
+    var = {"device_subcategory": device_subcategory} if device_subcategory else {}
     none = template_answer(answer_text(describe, "none", **fmt), MAIN, positiveness="neg", sd=sd)
     no = template_answer(answer_text(has, "no", **fmt), MAIN, positiveness="neg", sd=sd)
     return [
-        question(sd, describe, {}, question_text(describe, rng, **fmt), [not_mentioned(none)]),
-        question(sd, has, {}, question_text(has, rng, **fmt), [not_mentioned(no)]),
+        question(sd, describe, var, question_text(describe, rng, **fmt), [not_mentioned(none)]),
+        question(sd, has, var, question_text(has, rng, **fmt), [not_mentioned(no)]),
     ]
 
 
@@ -375,8 +393,8 @@ def _region_device_questions(
     sd: StudyData, row: dict[str, Any], var: dict[str, Any], fmt: dict[str, str], rng: Wording
 ) -> list[dict[str, Any]]:
     """C07/C08: devices in the region. Where the report was read, a default region is asked
-    about even without devices: "no" (the report describes none there; graded as a negative
-    the report does not state)."""
+    about even without devices (`DEVICE_REGIONS`): "no" (the report describes none there;
+    graded as a negative the report does not state)."""
     region = var["region"]
     out: list[dict[str, Any]] = []
     device_row = {
@@ -389,11 +407,11 @@ def _region_device_questions(
     elsewhere: list[str] = []
     unstated = False
     if verdict is None and not row["device_ids"]:
-        asked = row["in_study"] or row["sub_ids"] or region in DEFAULT_REGIONS
+        asked = row["in_study"] or row["sub_ids"] or region in DEVICE_REGIONS
         if row["study_device_ids"] and asked:
             # The report describes the study's devices, none of them in this region.
             verdict, elsewhere, unstated = "no", row["study_device_ids"], True
-        elif region in DEFAULT_REGIONS and sd.read:
+        elif region in DEVICE_REGIONS and sd.read:
             verdict, unstated = "no", True  # a read report that names no device
     if row["device_ids"]:
         out.append(

@@ -23,6 +23,23 @@ DEFAULT_REGIONS: tuple[str, ...] = (
     "bones",
     "abdomen",
 )
+# Regions every study is asked about devices in (C07/C08): the default regions and where
+# lines, tubes and implanted devices sit.
+DEVICE_REGIONS: tuple[str, ...] = (
+    *DEFAULT_REGIONS,
+    "trachea",
+    "esophagus",
+    "stomach",
+    "svc",
+    "right atrium",
+    "neck",
+    "chest wall",
+    "left hemithorax",
+    "right hemithorax",
+    "left chest wall",
+    "right chest wall",
+    "left upper abdomen",
+)
 DEFAULT_FINDINGS: tuple[str, ...] = (
     "pleural effusion",
     "pneumothorax",
@@ -102,7 +119,7 @@ def study_targets(mentions: dict[str, Any], weights: SamplingWeights, seed: int)
     regions = list(
         dict.fromkeys(
             [
-                *DEFAULT_REGIONS,
+                *DEVICE_REGIONS,
                 *_flat(mentions["regions"]),
                 *_flat(mentions["region_parents"]),
                 *_flat(mentions["region_ontology_parents"]),

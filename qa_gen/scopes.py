@@ -24,6 +24,14 @@ DEVICE_SUBCATEGORIES: tuple[str, ...] = (
     "THORACIC_TUBES",
     "VASCULAR_LINES",
 )
+# Lines and tubes a report always names when it sees them: a read report that names none
+# answers "no" for each (B12/B13, graded as a negative the report does not state).
+REPORTED_DEVICE_SUBCATEGORIES: tuple[str, ...] = (
+    "AIRWAY_TUBES",
+    "GI_TUBES",
+    "THORACIC_TUBES",
+    "VASCULAR_LINES",
+)
 # Subcategories too general to ask about as a group (B08-B11).
 SKIPPED_SUBCATEGORIES: tuple[str, ...] = ("GENERAL",)
 # An observation with only these subcategories is neither normal nor abnormal: "status post
