@@ -413,3 +413,28 @@ def _value_problem(value: Any, nested: bool = False) -> str | None:
                 return problem
         return None
     return f"a {type(value).__name__} value, which no graph property can hold"
+
+
+def invalid_text(value: Any, path: str = "") -> str | None:
+    """Where in a scene graph's data (`model_dump()`) text is not valid Unicode (a lone
+    surrogate, which no store or file can hold), described; None if nowhere."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return (
+                f"{path or 'text'}: text with a character that is not valid Unicode ({exc.reason})"
+            )
+        return None
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list | tuple):
+        items = ((f"[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    for key, item in items:
+        where = f"{path}{key}" if str(key).startswith("[") else f"{path}.{key}" if path else key
+        found = invalid_text(key, where) or invalid_text(item, where)
+        if found:
+            return found
+    return None

@@ -42,6 +42,7 @@ from cxrkg.ingest.graph_rows import (
     CLAIMED,
     claims,
     duplicate_claim,
+    invalid_text,
     merge_rows,
     study_rows,
     unstorable,
@@ -237,6 +238,10 @@ def _prepare(batch: list[SceneGraph], report: IngestReport, strict: bool) -> Tod
     for sg in unique:
         try:
             rows = study_rows(sg)
+        except UnicodeEncodeError:
+            why = invalid_text(sg.model_dump(mode="python")) or "text that is not valid Unicode"
+            _reject(report, sg, f"cannot be written: {why}", strict)
+            continue
         except (ValueError, TypeError) as exc:  # a value no graph property can hold
             _reject(report, sg, f"cannot be written: {exc}", strict)
             continue

@@ -164,7 +164,7 @@ def test_a_server_killed_mid_ingest_keeps_what_was_committed_and_the_rerun_compl
         stderr=subprocess.PIPE,
         text=True,
     )
-    probe = redis_count(port)
+    probe = redis_count(port, h)
     deadline = time.monotonic() + 120
     while probe() < 200 and time.monotonic() < deadline:  # let some batches commit
         time.sleep(0.05)
@@ -197,13 +197,15 @@ def _study_obs_counts(home: Path, port: int) -> dict[str, int]:
     return {json.loads(line)["id"]: json.loads(line)["n"] for line in out.strip().splitlines()}
 
 
-def redis_count(port: int):  # noqa: ANN201
+def redis_count(port: int, home: Path):  # noqa: ANN201
     import falkordb
     import redis
 
+    password = EmbeddedFalkorDB(Settings(home=home, falkordb_port=port)).password()
+
     def probe() -> int:
         try:
-            g = falkordb.FalkorDB(port=port).select_graph("cli")
+            g = falkordb.FalkorDB(port=port, password=password).select_graph("cli")
             return g.ro_query("MATCH (s:Study) RETURN count(s)").result_set[0][0]
         except (redis.RedisError, OSError, IndexError):
             return 0

@@ -7,7 +7,8 @@ OPTIONAL MATCH (s)-[r]->(x)
 WHERE type(r) IN ['HAS_IMAGE', 'HAS_SENTENCE', 'HAS_OBSERVATION', 'HAS_REGION', 'HAS_INDICATION']
 WITH sid, s, collect(x) AS parts
 OPTIONAL MATCH (s)-[:HAS_INDICATION]->(:Indication)-[:ANSWERED_BY]->(a)
-WITH sid, s, parts + collect(a) + [s] AS owned, [(p:Patient)-[:HAS_STUDY]->(s) | p.patient_id] AS patients
+WITH sid, s, parts, collect(a) AS answers
+WITH sid, parts + answers + [s] AS owned, [(p:Patient)-[:HAS_STUDY]->(s) | p.patient_id] AS patients
 UNWIND owned AS n
 OPTIONAL MATCH (n)-[e]->(m)
 WHERE NOT type(e) IN ['HAS_ENTITY', 'IS_A', 'NEXT_STUDY', 'COMPARED_WITH', 'HAS_QUESTION']
