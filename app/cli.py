@@ -163,9 +163,17 @@ def query(
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="NAME=VALUE")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per row")] = False,
     list_saved: Annotated[bool, typer.Option("--list", help="list the saved queries")] = False,
-    timeout_ms: Annotated[int | None, typer.Option("--timeout", help="milliseconds")] = None,
+    timeout_ms: Annotated[
+        int | None,
+        typer.Option(
+            "--timeout", help="time limit in milliseconds (default: CXRKG_QUERY_TIMEOUT_S)"
+        ),
+    ] = None,
 ) -> None:
-    """Run a read-only Cypher query (literal text, or the name of a saved query)."""
+    """Run a read-only Cypher query (literal text, or the name of a saved query).
+
+    Every read has a time limit and a memory limit (CXRKG_QUERY_TIMEOUT_S,
+    CXRKG_QUERY_MEMORY_MB); a query past either is stopped with a message."""
     from cxrkg.cypher.queries import list_queries, load_query
     from cxrkg.cypher.store import StoreError, to_jsonable
 

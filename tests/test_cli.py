@@ -22,13 +22,16 @@ from cxrkg.ingest.model import SceneGraph
 from cxrkg.ingest.sources.qba import QBASource, write_qba_tree
 
 
-def cxrkg(home: Path, port: int, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+def cxrkg(
+    home: Path, port: int, *args: str, check: bool = True, **env_vars: str
+) -> subprocess.CompletedProcess:
     env = {
         **os.environ,
         "CXRKG_HOME": str(home),
         "CXRKG_FALKORDB_PORT": str(port),
         "CXRKG_GRAPH": "cli",
         "CXRKG_BACKEND": "falkordb",
+        **env_vars,
     }
     proc = subprocess.run(
         [sys.executable, "-m", "cxrkg.app.cli", *args],
@@ -122,6 +125,27 @@ def test_query_is_read_only_and_takes_parameters(home):
     assert [json.loads(r)["study_id"] for r in rows] == ["s50000008", "s50000017"]
     listed = cxrkg(h, port, "query", "--list").stdout
     assert "explore/studies_with_finding" in listed and "$finding" in listed
+
+
+def test_query_stops_at_the_default_time_limit_and_the_memory_cap_with_a_message(home):
+    h, port = home
+    cxrkg(h, port, "ingest", "qba", str(demo_dir()))
+    slow = cxrkg(
+        h,
+        port,
+        "query",
+        "UNWIND range(1, 3000) AS i MATCH (a), (b) RETURN count(*) AS n",
+        check=False,
+        CXRKG_QUERY_TIMEOUT_S="1",
+    )
+    assert slow.returncode == 1 and "Traceback" not in slow.stderr
+    assert "ran past its time limit (1 s)" in slow.stderr
+    big = cxrkg(
+        h, port, "query", "UNWIND range(1, 20000000) AS x RETURN size(collect(x))", check=False
+    )
+    assert big.returncode == 1 and "Traceback" not in big.stderr
+    assert "needed more memory than a query may use" in " ".join(big.stderr.split())
+    assert count_rows(h, port, "MATCH (s:Study) RETURN count(s) AS n") == 22
 
 
 def test_ingest_exit_status_and_summary_name_the_rejected_study(home, tmp_path):
