@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     falkordb_rewrite_growth_pct: int = Field(
         25, description="rewrite the append-only file once it grows by this % over its base"
     )
+    falkordb_extra_config: list[str] = Field(
+        default_factory=list, description="more redis.conf lines for the embedded server"
+    )
 
     # Limits of every read (`cxrkg query`, `store.run(read_only=True)`, the app's console).
     query_timeout_s: float = Field(30.0, description="default time limit of a read query")

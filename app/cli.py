@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import importlib
 import json
 import sys
@@ -71,7 +72,8 @@ def _server():  # noqa: ANN202
 
 @db_app.command("start")
 def db_start() -> None:
-    """Start the embedded FalkorDB (data under CXRKG_HOME)."""
+    """Start the embedded FalkorDB (data under CXRKG_HOME); a server that is loading its
+    data is waited for, with progress, never started twice."""
     from cxrkg.cypher.server import ServerError
 
     try:
@@ -82,9 +84,15 @@ def db_start() -> None:
 
 @db_app.command("stop")
 def db_stop() -> None:
-    """Stop the embedded FalkorDB, saving its data."""
+    """Stop the embedded FalkorDB, its data saved as one snapshot for a fast restart."""
+    from cxrkg.cypher.server import ServerError
+
     server = _server()
-    if server.stop():
+    try:
+        stopped = server.stop()
+    except ServerError as exc:
+        fail(str(exc))
+    if stopped:
         console.print(f"FalkorDB stopped (data kept in {server.data_dir})")
     else:
         console.print("FalkorDB was not running")
@@ -92,8 +100,14 @@ def db_stop() -> None:
 
 @db_app.command("status")
 def db_status() -> None:
-    """Is the embedded FalkorDB running, where, and with how much memory."""
-    status = _server().status()
+    """Is the embedded FalkorDB running (or loading), where, with how much memory, and
+    can it write its files."""
+    from cxrkg.cypher.server import ServerError
+
+    try:
+        status = _server().status()
+    except ServerError as exc:
+        fail(str(exc))
     console.print(status.describe())
     raise typer.Exit(0 if status.running else 3)
 
@@ -255,7 +269,16 @@ def demo() -> None:
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except OSError as exc:  # a full disk or a folder we may not write, wherever it shows
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS):
+            raise
+        from cxrkg.cypher.server import os_error_message
+
+        where = Path(exc.filename) if exc.filename else Path.cwd()
+        err.print(f"[red]error:[/red] {os_error_message(exc, where)}")
+        raise SystemExit(1) from None
 
 
 _register_rooms()

@@ -36,7 +36,8 @@ class ServerError(RuntimeError):
 
 
 class State(Enum):
-    DOWN = "down"  # nothing answers on the port
+    DOWN = "down"  # nothing listens on the port
+    BUSY = "busy"  # something listens but does not answer (a server starting to load)
     LOADING = "loading"  # our server, reading its data from disk
     READY = "ready"  # our server, answering queries
     FOREIGN = "foreign"  # a server that does not take this home's password
@@ -228,7 +229,11 @@ class EmbeddedFalkorDB:
             if "NOAUTH" in str(exc) or "WRONGPASS" in str(exc):
                 return State.FOREIGN
             raise ServerError(f"FalkorDB on port {self.port} answered oddly: {exc}") from exc
-        except (redis.ConnectionError, redis.TimeoutError, OSError):
+        except redis.TimeoutError:
+            return State.BUSY
+        except (redis.ConnectionError, OSError) as exc:
+            if isinstance(exc.__cause__ or exc.__context__, TimeoutError) or "Timeout" in str(exc):
+                return State.BUSY
             return State.DOWN
 
     def _require_password(self) -> None:
@@ -272,6 +277,8 @@ class EmbeddedFalkorDB:
         state = self.probe()
         if state in (State.DOWN, State.FOREIGN):
             return ServerStatus(False, None, self.host, self.port, self.data_dir)
+        if state is State.BUSY:
+            return ServerStatus(True, self._pid(), self.host, self.port, self.data_dir, None, 0.0)
         client = self._client()
         try:
             persistence = client.info("persistence")
@@ -298,10 +305,10 @@ class EmbeddedFalkorDB:
         """One process at a time decides whether to start the server of this home."""
         self._make_data_dir()
         try:
-            fh = open(self._lock_file, "a")  # noqa: SIM115 - held for the block
+            fd = os.open(self._lock_file, os.O_WRONLY | os.O_CREAT, 0o600)
         except OSError as exc:
             raise ServerError(os_error_message(exc, self._lock_file)) from exc
-        with fh:
+        with os.fdopen(fd, "w") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
                 yield
@@ -364,19 +371,14 @@ class EmbeddedFalkorDB:
         ]
         if s.falkordb_memory_mb:
             lines.append(f"maxmemory {s.falkordb_memory_mb}mb")
+        lines += s.falkordb_extra_config
         args = {"THREAD_COUNT": thread_count(s), **module_limits(s)}
         lines.append(f'loadmodule "{module}" ' + " ".join(f"{k} {v}" for k, v in args.items() if v))
         return "\n".join(lines) + "\n"
 
     def _spawn(self) -> None:
         redis_server, _ = _binaries()
-        text = self._config_text()
-        try:
-            fd = os.open(self.conf_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-        except OSError as exc:
-            raise ServerError(os_error_message(exc, self.conf_file)) from exc
+        _write_private(self.conf_file, self._config_text())
         log_start = self.log_file.stat().st_size if self.log_file.exists() else 0
         # umask 077: the append-only files, the log and everything else the server
         # writes are readable by this account only.
@@ -398,6 +400,9 @@ class EmbeddedFalkorDB:
                 return
             if state is State.FOREIGN:
                 raise self._foreign()
+            if state is State.BUSY and self._log_pid(log_start):
+                self._write_pid(self._log_pid(log_start))
+                return
             failure = self._log_failure(log_start)
             if failure:
                 raise ServerError(f"FalkorDB could not start: {failure} (log: {self.log_file})")
@@ -407,15 +412,30 @@ class EmbeddedFalkorDB:
             f" {self.settings.falkordb_start_wait_s:.0f}s; see {self.log_file}"
         )
 
-    def _write_pid(self) -> None:
-        with contextlib.suppress(redis.RedisError, KeyError, ValueError):
-            pid = int(self._client().info("server")["process_id"])
+    def _write_pid(self, pid: int | None = None) -> None:
+        """Record the pid of the server that answers on our port (it says which it is)."""
+        if pid is None:
             try:
-                tmp = self.pid_file.with_suffix(".tmp")
-                tmp.write_text(f"{pid}\n")
-                tmp.replace(self.pid_file)
-            except OSError as exc:
-                raise ServerError(os_error_message(exc, self.pid_file)) from exc
+                pid = int(self._client().info("server")["process_id"])
+            except (redis.RedisError, KeyError, ValueError):
+                return
+        _write_private(self.pid_file, f"{pid}\n")
+
+    def _log_pid(self, offset: int) -> int | None:
+        """The pid of a server that logged, since `offset`, that it is loading its data
+        (it does not answer yet while it reads the first megabytes)."""
+        try:
+            with self.log_file.open(encoding="utf-8", errors="replace") as fh:
+                fh.seek(offset)
+                lines = fh.read().splitlines()
+        except OSError:
+            return None
+        for line in lines:
+            if "Ready to accept connections" in line or "Loading" in line or "loading" in line:
+                with contextlib.suppress(ValueError):
+                    pid = int(line.split(":", 1)[0])
+                    return pid if _alive(pid) else None
+        return None
 
     def _log_failure(self, offset: int) -> str | None:
         """The first fatal line the server logged since `offset`, if any."""
@@ -450,12 +470,13 @@ class EmbeddedFalkorDB:
                         eta = float(info.get("loading_eta_seconds", -1))
                         pct = float(info.get("loading_loaded_perc", 0))
                         progress("loading", pct, eta if eta >= 0 else None)
-            else:
+            else:  # down, or listening without answering, for longer than a start takes
                 down_since = down_since or time.monotonic()
                 if time.monotonic() - down_since > self.settings.falkordb_start_wait_s:
                     raise ServerError(
-                        f"FalkorDB stopped answering on {self.host}:{self.port} while it"
-                        f" started; see {self.log_file}"
+                        f"FalkorDB did not answer on {self.host}:{self.port} within"
+                        f" {self.settings.falkordb_start_wait_s:.0f}s (is another program"
+                        f" holding the port?); see {self.log_file}"
                     )
             time.sleep(0.1)
 
@@ -527,10 +548,11 @@ class EmbeddedFalkorDB:
         pid = self._pid()
         if state is State.FOREIGN:
             raise self._foreign()
-        if state is State.DOWN:
-            if pid is not None:  # a hung process of ours: ask the OS
+        if state in (State.DOWN, State.BUSY):
+            if pid is not None:  # a hung or still starting process of ours: ask the OS
                 os.kill(pid, signal.SIGTERM)
                 _wait_gone(pid, wait_s)
+                self.pid_file.unlink(missing_ok=True)
                 return True
             return False
         if state is State.READY:
@@ -560,6 +582,19 @@ class EmbeddedFalkorDB:
         if pid is not None:
             os.kill(pid, signal.SIGKILL)
             _wait_gone(pid, 30)
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only this account can read, replacing it whole."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ServerError(os_error_message(exc, path)) from exc
 
 
 def _disk_error(persistence: dict) -> str | None:
