@@ -142,3 +142,35 @@ def stored_differences(
         if diff:
             out[sg.study_id] = diff
     return out
+
+
+def graph_differences(store: GraphStore, reference: GraphStore, most: int = 10) -> list[str]:
+    """How `store` differs from `reference` (say, a clean load of the same files): nodes
+    per label, relationships per type, the NEXT_STUDY chains, and every study's own
+    subgraph. Empty when they hold the same graph."""
+    from cxrkg.ingest.graph_stats import graph_stats
+
+    found: list[str] = []
+    mine, theirs = graph_stats(store), graph_stats(reference)
+    for kind in ("nodes", "relationships"):
+        for name in sorted(mine[kind].keys() | theirs[kind].keys()):
+            a, b = mine[kind].get(name, 0), theirs[kind].get(name, 0)
+            if a != b:
+                found.append(f"{kind} {name}: {a:,} here, {b:,} in the reference")
+    chain = "MATCH (a:Study)-[:NEXT_STUDY]->(b:Study) RETURN a.study_id AS a, b.study_id AS b"
+    links = [{(r["a"], r["b"]) for r in s.run(chain, read_only=True)} for s in (store, reference)]
+    if links[0] != links[1]:
+        found.append(
+            f"NEXT_STUDY: {len(links[1] - links[0]):,} missing, {len(links[0] - links[1]):,} extra"
+        )
+    ids = [
+        r["id"] for r in reference.run("MATCH (s:Study) RETURN s.study_id AS id", read_only=True)
+    ]
+    for i in range(0, len(ids), 200):
+        part = ids[i : i + 200]
+        here, there = stored_snapshots(store, part), stored_snapshots(reference, part)
+        for sid in part:
+            diff = differences(there.get(sid, Snapshot()), here.get(sid, Snapshot()), most=1)
+            if diff:
+                found.append(f"study {sid}: {diff[0]}")
+    return found[:most]
