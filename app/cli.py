@@ -83,13 +83,17 @@ def db_start() -> None:
 
 
 @db_app.command("stop")
-def db_stop() -> None:
+def db_stop(
+    force: Annotated[
+        bool, typer.Option("--force", help="stop even if it cannot save (a full disk)")
+    ] = False,
+) -> None:
     """Stop the embedded FalkorDB, its data saved as one snapshot for a fast restart."""
     from cxrkg.cypher.server import ServerError
 
     server = _server()
     try:
-        stopped = server.stop()
+        stopped = server.stop(force=force)
     except ServerError as exc:
         fail(str(exc))
     if stopped:

@@ -228,6 +228,8 @@ class EmbeddedFalkorDB:
         except redis.ResponseError as exc:
             if "NOAUTH" in str(exc) or "WRONGPASS" in str(exc):
                 return State.FOREIGN
+            if str(exc).startswith("MISCONF"):  # it answers, but cannot write its files
+                return State.READY
             raise ServerError(f"FalkorDB on port {self.port} answered oddly: {exc}") from exc
         except redis.TimeoutError:
             return State.BUSY
@@ -523,8 +525,9 @@ class EmbeddedFalkorDB:
             time.sleep(0.1)
         if info.get("aof_last_bgrewrite_status") == "err":
             raise ServerError(
-                "FalkorDB could not rewrite its append-only file"
-                f" ({self._log_failure(0) or 'see the log'}); {self._disk_hint()}"
+                "FalkorDB could not save its data as a snapshot, so it was not stopped;"
+                f" {self._disk_hint()}, or `cxrkg db stop --force` to stop without saving"
+                " (writes not yet on disk are lost)"
             )
         return True
 
@@ -534,13 +537,16 @@ class EmbeddedFalkorDB:
             f" {self.data_dir}; free some space and run the command again (log: {self.log_file})"
         )
 
-    def stop(self, wait_s: float = 60.0, progress: Progress | bool = True) -> bool:
+    def stop(
+        self, wait_s: float = 60.0, progress: Progress | bool = True, *, force: bool = False
+    ) -> bool:
         """Stop the server, its data compacted into an RDB base first. Returns False if it
-        was not running."""
+        was not running. `force`: stop even if it cannot write its files (writes not yet
+        on disk are lost)."""
         if progress is True:
             bar = ProgressBar()
             try:
-                return self.stop(wait_s, bar)
+                return self.stop(wait_s, bar, force=force)
             finally:
                 bar.close()
         progress = progress or None
@@ -555,18 +561,21 @@ class EmbeddedFalkorDB:
                 self.pid_file.unlink(missing_ok=True)
                 return True
             return False
-        if state is State.READY:
+        if state is State.READY and not force:
             self.compact(progress)
         client = self._client(timeout=wait_s)
         try:
             # Stopping while loading changes nothing on disk: the files are only read.
-            client.shutdown(nosave=state is State.LOADING)
+            if force:
+                client.shutdown(nosave=True, now=True, force=True)
+            else:
+                client.shutdown(nosave=state is State.LOADING)
         except redis.ConnectionError:
             pass  # the connection drops as the server exits
         except redis.ResponseError as exc:
             raise ServerError(
-                f"FalkorDB refused to stop: {exc} ({self._log_failure(0) or 'see the log'});"
-                f" {self._disk_hint()}"
+                f"FalkorDB did not stop, because it could not save its data ({exc});"
+                f" {self._disk_hint()}, or `cxrkg db stop --force` to stop without saving"
             ) from exc
         deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline and (

@@ -442,10 +442,11 @@ class FalkorDBStore(GraphStore):
                 f" for a thread) and refused the {_label(name)}; try again in a moment"
             )
         if low.startswith("misconf") or "errors writing to the aof" in low:
+            free = _free_mib(self.settings.falkordb_dir)
             return StoreDiskFull(
-                f"FalkorDB refuses writes because it cannot write its files ({msg}); free"
-                f" space on the disk holding {self.settings.falkordb_dir}, then run the"
-                " command again"
+                f"FalkorDB refuses writes because it cannot write its files ({msg});"
+                f" {free:.1f} MiB free on the disk holding {self.settings.falkordb_dir}:"
+                " free some space and run the command again"
             )
         if "noauth" in low or "wrongpass" in low:
             return StoreUnavailable(
@@ -541,6 +542,16 @@ class FalkorDBStore(GraphStore):
             f"FalkorDB graph {self.settings.graph!r} at "
             f"{self.settings.falkordb_host}:{self.settings.falkordb_port}"
         )
+
+
+def _free_mib(path: Any) -> float:
+    import shutil
+    from pathlib import Path
+
+    for candidate in (Path(path), *Path(path).parents):
+        with contextlib.suppress(OSError):
+            return shutil.disk_usage(candidate).free / 2**20
+    return 0.0
 
 
 def _node_id(node: Any) -> Any:

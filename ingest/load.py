@@ -37,7 +37,13 @@ from typing import Any
 from tqdm import tqdm
 
 from cxrkg.cypher.queries import load_query
-from cxrkg.cypher.store import EncodedParams, GraphStore, StoreError, StoreUnavailable
+from cxrkg.cypher.store import (
+    EncodedParams,
+    GraphStore,
+    StoreDiskFull,
+    StoreError,
+    StoreUnavailable,
+)
 from cxrkg.ingest.graph_rows import (
     CLAIMED,
     claims,
@@ -182,6 +188,11 @@ def load_scene_graphs(
             linked = link_pending(store)
             if report.loaded or linked:
                 store.bump_version()
+    except StoreDiskFull as exc:
+        raise IngestError(
+            f"the graph store stopped accepting writes after {len(report.loaded):,} studies"
+            f" were loaded: {exc}; what was loaded is kept, and the rerun finishes the rest"
+        ) from exc
     except StoreUnavailable as exc:
         raise IngestError(
             f"the graph store stopped answering after {len(report.loaded):,} studies were"
