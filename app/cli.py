@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cxrkg.app.cli_options import LimitOpt, StrictOpt, finish_ingest
+from cxrkg.app.cli_options import LimitOpt, StrictOpt, VerifyOpt, finish_ingest
 
 app = typer.Typer(
     help="cxrkg: chest X-ray scene graphs, ontology and QA in a graph database.",
@@ -133,13 +133,14 @@ def ingest_qba(
     path: Annotated[Path, typer.Argument(help="QBA tree or scene_data.zip")],
     strict: StrictOpt = False,
     limit: LimitOpt = None,
+    verify: VerifyOpt = False,
 ) -> None:
     """Load MIMIC-Ext-CXR-QBA scene graphs (a p1x/... tree or scene_data.zip, read in place)."""
     from cxrkg.ingest import load
 
     store = open_store_or_fail()
     try:
-        report = load.ingest_qba(store, path, strict=strict, limit=limit)
+        report = load.ingest_qba(store, path, strict=strict, limit=limit, verify=verify)
     except load.IngestError as exc:
         fail(str(exc), 2)
     finish_ingest(report, console)
@@ -150,13 +151,14 @@ def ingest_imagenome(
     path: Annotated[Path, typer.Argument(help="folder of *_SceneGraph.json")],
     strict: StrictOpt = False,
     limit: LimitOpt = None,
+    verify: VerifyOpt = False,
 ) -> None:
     """Load Chest ImaGenome scene graphs (images of one study are merged)."""
     from cxrkg.ingest import load
 
     store = open_store_or_fail()
     try:
-        report = load.ingest_imagenome(store, path, strict=strict, limit=limit)
+        report = load.ingest_imagenome(store, path, strict=strict, limit=limit, verify=verify)
     except load.IngestError as exc:
         fail(str(exc), 2)
     finish_ingest(report, console)

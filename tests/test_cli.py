@@ -148,6 +148,21 @@ def test_query_stops_at_the_default_time_limit_and_the_memory_cap_with_a_message
     assert count_rows(h, port, "MATCH (s:Study) RETURN count(s) AS n") == 22
 
 
+def test_ingest_verify_reports_a_study_changed_in_the_graph_instead_of_unchanged(home):
+    from cxrkg.cypher.store import FalkorDBStore
+
+    h, port = home
+    cxrkg(h, port, "ingest", "qba", str(demo_dir()))
+    store = FalkorDBStore(Settings(home=h, falkordb_port=port, graph="cli"), autostart=False)
+    store.run("MATCH (s:Study {study_id: 's50000008'}) SET s.grade = 'F'")
+    store.close()
+    assert "22 unchanged" in cxrkg(h, port, "ingest", "qba", str(demo_dir())).stdout
+    out = " ".join(cxrkg(h, port, "ingest", "qba", str(demo_dir()), "--verify").stdout.split())
+    assert "1 studies loaded, 21 unchanged" in out
+    assert "1 stored studies differed from their source and were written again" in out
+    assert "s50000008: Study s50000008: grade is 'F' in the graph" in out
+
+
 def test_ingest_exit_status_and_summary_name_the_rejected_study(home, tmp_path):
     h, port = home
     root = tmp_path / "qba"
