@@ -79,15 +79,19 @@ class ServerStatus:
     port: int
     data_dir: Path
     used_memory: int | None = None
-    loading_pct: float | None = None  # set while the server loads its data
+    loading: bool = False  # reading its data from disk
+    loading_pct: float | None = None  # how far, when the server can tell
     disk_error: str | None = None  # the server's last failure to write its files
 
     def describe(self) -> str:
         if not self.running:
             return f"FalkorDB is not running (port {self.port}, data in {self.data_dir})"
-        if self.loading_pct is not None:
+        if self.loading:
+            done = (
+                f"{self.loading_pct:.0f}%" if self.loading_pct is not None else "replaying its log"
+            )
             return (
-                f"FalkorDB is loading its data ({self.loading_pct:.0f}%): pid {self.pid},"
+                f"FalkorDB is loading its data ({done}): pid {self.pid},"
                 f" {self.host}:{self.port}, data in {self.data_dir}"
             )
         mem = f", {self.used_memory / 2**20:.1f} MiB used" if self.used_memory else ""
@@ -280,16 +284,17 @@ class EmbeddedFalkorDB:
         if state in (State.DOWN, State.FOREIGN):
             return ServerStatus(False, None, self.host, self.port, self.data_dir)
         if state is State.BUSY:
-            return ServerStatus(True, self._pid(), self.host, self.port, self.data_dir, None, 0.0)
+            loading = self._loading_per_log()
+            return ServerStatus(
+                True, self._pid(), self.host, self.port, self.data_dir, loading=loading
+            )
         client = self._client()
         try:
             persistence = client.info("persistence")
             memory = None if state is State.LOADING else int(client.info("memory")["used_memory"])
         except redis.RedisError:
             return ServerStatus(True, self._pid(), self.host, self.port, self.data_dir)
-        loading = (
-            float(persistence.get("loading_loaded_perc", 0)) if persistence.get("loading") else None
-        )
+        loading = bool(int(persistence.get("loading", 0)))
         return ServerStatus(
             True,
             self._pid(),
@@ -298,6 +303,7 @@ class EmbeddedFalkorDB:
             self.data_dir,
             memory,
             loading,
+            float(persistence.get("loading_loaded_perc", 0)) if loading else None,
             _disk_error(persistence),
         )
 
@@ -439,6 +445,21 @@ class EmbeddedFalkorDB:
                     return pid if _alive(pid) else None
         return None
 
+    def _loading_per_log(self) -> bool:
+        """The server's log says a live server of ours started loading and is not done."""
+        pid = self._pid()
+        if pid is None or not _alive(pid):
+            return False
+        try:
+            with self.log_file.open("rb") as fh:
+                fh.seek(max(fh.seek(0, os.SEEK_END) - 256 * 1024, 0))
+                tail = fh.read().decode("utf-8", "replace")
+        except OSError:
+            return False
+        mine = [line for line in tail.splitlines() if line.startswith(f"{pid}:")]
+        ready = any("Ready to accept connections" in line for line in mine)
+        return bool(mine) and not ready
+
     def _log_failure(self, offset: int) -> str | None:
         """The first fatal line the server logged since `offset`, if any."""
         try:
@@ -472,6 +493,12 @@ class EmbeddedFalkorDB:
                         eta = float(info.get("loading_eta_seconds", -1))
                         pct = float(info.get("loading_loaded_perc", 0))
                         progress("loading", pct, eta if eta >= 0 else None)
+            elif state is State.BUSY and self._loading_per_log():
+                # Replaying a long logged write, the server serves nothing, not even INFO,
+                # until it is done with that write: its log says it is loading.
+                down_since = None
+                if progress:
+                    progress("loading", 0.0, None)
             else:  # down, or listening without answering, for longer than a start takes
                 down_since = down_since or time.monotonic()
                 if time.monotonic() - down_since > self.settings.falkordb_start_wait_s:

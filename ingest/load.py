@@ -215,7 +215,8 @@ def _one_loader_at_a_time(store: GraphStore) -> Iterator[None]:
     home = store.settings.home
     try:
         home.mkdir(parents=True, exist_ok=True)
-        fh = open(home / f".ingest-{store.settings.graph}.lock", "a")  # noqa: SIM115
+        name = "".join(c if c.isalnum() or c in "-_" else "_" for c in store.settings.graph)
+        fh = open(home / f".ingest-{name}.lock", "a")  # noqa: SIM115
     except OSError:  # a read-only home: nothing to coordinate with
         yield
         return
