@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import redis
 from conftest import free_port
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from test_cli import cxrkg
 
 from cxrkg.app.demo import demo_dir
@@ -72,12 +74,13 @@ def test_the_data_folder_is_private_and_the_store_refuses_an_unauthenticated_cli
         assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
     assert list(server.data_dir.rglob("*.aof")), "no append-only file to check"
 
-    anonymous = redis.Redis(port=server.port, socket_timeout=5)
+    no_retry = {"socket_timeout": 5, "retry": Retry(NoBackoff(), 0)}
+    anonymous = redis.Redis(port=server.port, **no_retry)
     with pytest.raises(redis.AuthenticationError):
         anonymous.execute_command("GRAPH.QUERY", "cxrkg", "MATCH (s:Study) SET s.grade = 'F'")
     with pytest.raises(redis.AuthenticationError):
         anonymous.execute_command("GRAPH.DELETE", "cxrkg")
-    wrong = redis.Redis(port=server.port, password="guess", socket_timeout=5)
+    wrong = redis.Redis(port=server.port, password="guess", **no_retry)
     with pytest.raises(redis.AuthenticationError):
         wrong.ping()
     assert store.run("MATCH (s:Study) RETURN count(s) AS n", read_only=True) == [{"n": 22}]
