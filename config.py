@@ -64,6 +64,27 @@ class Settings(BaseSettings):
     falkordb_host: str = "127.0.0.1"
     falkordb_port: int = 6390
     falkordb_memory_mb: int = 0  # 0 = no maxmemory limit
+    falkordb_threads: int = Field(
+        0, description="query threads of the embedded server; 0: max(4, 2 x cores)"
+    )
+    falkordb_max_queued: int = Field(
+        200, description="queries waiting for a thread before the server refuses more"
+    )
+    falkordb_start_wait_s: float = Field(
+        30.0, description="how long a server that neither answers nor loads may take to start"
+    )
+    falkordb_rewrite_growth_pct: int = Field(
+        25, description="rewrite the append-only file once it grows by this % over its base"
+    )
+    falkordb_extra_config: list[str] = Field(
+        default_factory=list, description="more redis.conf lines for the embedded server"
+    )
+
+    # Limits of every read (`cxrkg query`, `store.run(read_only=True)`, the app's console).
+    query_timeout_s: float = Field(30.0, description="default time limit of a read query")
+    query_memory_mb: int = Field(
+        256, description="memory one query may use on the embedded store (0: no limit)"
+    )
 
     neo4j_uri: str = "bolt://localhost:7687"
     neo4j_user: str = "neo4j"

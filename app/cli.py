@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import importlib
 import json
 import sys
@@ -12,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cxrkg.app.cli_options import LimitOpt, StrictOpt, finish_ingest
+from cxrkg.app.cli_options import LimitOpt, StrictOpt, VerifyOpt, finish_ingest
 
 app = typer.Typer(
     help="cxrkg: chest X-ray scene graphs, ontology and QA in a graph database.",
@@ -71,7 +72,8 @@ def _server():  # noqa: ANN202
 
 @db_app.command("start")
 def db_start() -> None:
-    """Start the embedded FalkorDB (data under CXRKG_HOME)."""
+    """Start the embedded FalkorDB (data under CXRKG_HOME); a server that is loading its
+    data is waited for, with progress, never started twice."""
     from cxrkg.cypher.server import ServerError
 
     try:
@@ -81,10 +83,20 @@ def db_start() -> None:
 
 
 @db_app.command("stop")
-def db_stop() -> None:
-    """Stop the embedded FalkorDB, saving its data."""
+def db_stop(
+    force: Annotated[
+        bool, typer.Option("--force", help="stop even if it cannot save (a full disk)")
+    ] = False,
+) -> None:
+    """Stop the embedded FalkorDB, its data saved as one snapshot for a fast restart."""
+    from cxrkg.cypher.server import ServerError
+
     server = _server()
-    if server.stop():
+    try:
+        stopped = server.stop(force=force)
+    except ServerError as exc:
+        fail(str(exc))
+    if stopped:
         console.print(f"FalkorDB stopped (data kept in {server.data_dir})")
     else:
         console.print("FalkorDB was not running")
@@ -92,8 +104,14 @@ def db_stop() -> None:
 
 @db_app.command("status")
 def db_status() -> None:
-    """Is the embedded FalkorDB running, where, and with how much memory."""
-    status = _server().status()
+    """Is the embedded FalkorDB running (or loading), where, with how much memory, and
+    can it write its files."""
+    from cxrkg.cypher.server import ServerError
+
+    try:
+        status = _server().status()
+    except ServerError as exc:
+        fail(str(exc))
     console.print(status.describe())
     raise typer.Exit(0 if status.running else 3)
 
@@ -122,6 +140,7 @@ def ingest_qba(
             help="the release's image_metadata.parquet/.csv.gz (default: metadata/ beside PATH)",
         ),
     ] = None,
+    verify: VerifyOpt = False,
 ) -> None:
     """Load MIMIC-Ext-CXR-QBA scene graphs (a p1x/... tree or scene_data.zip, read in place)."""
     from cxrkg.ingest import load
@@ -129,7 +148,7 @@ def ingest_qba(
     store = open_store_or_fail()
     try:
         report = load.ingest_qba(
-            store, path, image_metadata=image_metadata, strict=strict, limit=limit
+            store, path, image_metadata=image_metadata, strict=strict, limit=limit, verify=verify
         )
     except load.IngestError as exc:
         fail(str(exc), 2)
@@ -141,13 +160,14 @@ def ingest_imagenome(
     path: Annotated[Path, typer.Argument(help="folder of *_SceneGraph.json")],
     strict: StrictOpt = False,
     limit: LimitOpt = None,
+    verify: VerifyOpt = False,
 ) -> None:
     """Load Chest ImaGenome scene graphs (images of one study are merged)."""
     from cxrkg.ingest import load
 
     store = open_store_or_fail()
     try:
-        report = load.ingest_imagenome(store, path, strict=strict, limit=limit)
+        report = load.ingest_imagenome(store, path, strict=strict, limit=limit, verify=verify)
     except load.IngestError as exc:
         fail(str(exc), 2)
     finish_ingest(report, console)
@@ -172,9 +192,17 @@ def query(
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="NAME=VALUE")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per row")] = False,
     list_saved: Annotated[bool, typer.Option("--list", help="list the saved queries")] = False,
-    timeout_ms: Annotated[int | None, typer.Option("--timeout", help="milliseconds")] = None,
+    timeout_ms: Annotated[
+        int | None,
+        typer.Option(
+            "--timeout", help="time limit in milliseconds (default: CXRKG_QUERY_TIMEOUT_S)"
+        ),
+    ] = None,
 ) -> None:
-    """Run a read-only Cypher query (literal text, or the name of a saved query)."""
+    """Run a read-only Cypher query (literal text, or the name of a saved query).
+
+    Every read has a time limit and a memory limit (CXRKG_QUERY_TIMEOUT_S,
+    CXRKG_QUERY_MEMORY_MB); a query past either is stopped with a message."""
     from cxrkg.cypher.queries import list_queries, load_query
     from cxrkg.cypher.store import StoreError, to_jsonable
 
@@ -256,7 +284,16 @@ def demo() -> None:
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except OSError as exc:  # a full disk or a folder we may not write, wherever it shows
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS):
+            raise
+        from cxrkg.cypher.server import os_error_message
+
+        where = Path(exc.filename) if exc.filename else Path.cwd()
+        err.print(f"[red]error:[/red] {os_error_message(exc, where)}")
+        raise SystemExit(1) from None
 
 
 _register_rooms()

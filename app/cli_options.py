@@ -9,6 +9,14 @@ from rich.console import Console
 
 StrictOpt = Annotated[bool, typer.Option("--strict", help="stop at the first bad study")]
 LimitOpt = Annotated[int | None, typer.Option("--limit", help="load at most N studies")]
+VerifyOpt = Annotated[
+    bool,
+    typer.Option(
+        "--verify",
+        help="compare every stored study with its source, node by node and edge by edge,"
+        " and write again (reported) those changed in the graph since they were loaded",
+    ),
+]
 
 
 def finish_ingest(report: Any, console: Console) -> None:

@@ -44,10 +44,10 @@ def baseline_statement() -> str:
     text = load_query("load/write_studies").text
     body = "\n".join(ln for ln in text.splitlines() if not ln.startswith("//"))
     stages = body.split("WITH count(*) AS _\n")
-    kept = [s for s in stages if "$delete_ids" not in s]
+    kept = [s for s in stages if "$replaced" not in s]
     out = "WITH count(*) AS _\n".join(kept)
     out = re.sub(
-        r"MERGE \(p:Patient \{patient_id: row.patient_id\}\)\n"
+        r"MERGE \(p:Patient \{patient_id: row.patient_id\}\)\nSET p.link_pending = true\n"
         r"MERGE \(s:Study \{study_id: row.study_id\}\)\nSET s = row.props\n"
         r"MERGE \(p\)-\[:HAS_STUDY\]->\(s\)",
         "MATCH (p:Patient {patient_id: row.patient_id})\n"
@@ -58,7 +58,7 @@ def baseline_statement() -> str:
         "UNWIND $new_patients AS pid\nCREATE (:Patient {patient_id: pid})\nWITH count(*) AS _\n"
         + out
     )
-    assert "MERGE" not in out and "$delete_ids" not in out
+    assert "MERGE" not in out and "$replaced" not in out
     return out
 
 
@@ -99,7 +99,7 @@ def main() -> None:
         seen: set[str] = set()
         for i in range(0, len(rows), args.batch):
             params = merge_rows(rows[i : i + args.batch])
-            params.pop("delete_ids", None)
+            params.pop("replaced", None)
             new = sorted({r["patient_id"] for r in params["studies"]} - seen)
             seen.update(new)
             batches.append({**params, "new_patients": new})

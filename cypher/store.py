@@ -12,6 +12,7 @@ Rows come back as dicts of plain Python values; nodes, relationships and paths a
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import re
 from abc import ABC, abstractmethod
@@ -49,8 +50,20 @@ class StoreUnavailable(StoreError):
     """The database cannot be reached."""
 
 
+class StoreDiskFull(StoreUnavailable):
+    """The database cannot write its files (a full disk): it refuses every write."""
+
+
 class ReadOnlyViolation(StoreError):
     """A query that writes was run through a read-only run."""
+
+
+class QueryLimitExceeded(StoreError):
+    """A query ran past its time limit or its memory limit and was stopped."""
+
+
+class StoreBusy(StoreError):
+    """Too many queries are waiting for the database; try again in a moment."""
 
 
 @dataclass(frozen=True)
@@ -168,8 +181,35 @@ class GraphStore(ABC):
             done += len(batch)
         return done
 
+    def read_timeout_ms(self, timeout_ms: int | None, read_only: bool) -> int | None:
+        """A read's time limit: the one asked for, else the configured default.
+        Writes get none: a write stopped half way is rolled back, and cxrkg's writes
+        are bounded by their batch size instead."""
+        if timeout_ms is not None:
+            return timeout_ms
+        if read_only and self.settings.query_timeout_s > 0:
+            return int(self.settings.query_timeout_s * 1000)
+        return None
+
+    def setup_schema(self, *, force: bool = False) -> bool:
+        """Create indexes and constraints unless the graph already has this schema
+        (a digest of the schema files kept in the graph). Returns True if it ran."""
+        digest = self.schema_digest()
+        if not force:
+            rows = self.run_named("schema/digest", read_only=True)
+            if rows and rows[0]["digest"] == digest:
+                return False
+        self._apply_schema()
+        self.run_named("schema/set_digest", {"digest": digest})
+        return True
+
+    def schema_digest(self) -> str:
+        text = (queries_root() / "schema" / f"{self.backend}.cypher").read_text(encoding="utf-8")
+        payload = json.dumps([text, sorted(NODE_KEYS.items())])
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
     @abstractmethod
-    def setup_schema(self) -> None:
+    def _apply_schema(self) -> None:
         """Create indexes and constraints (idempotent)."""
 
     @abstractmethod
@@ -276,7 +316,7 @@ def _label(name: str | None) -> str:
 class FalkorDBStore(GraphStore):
     backend = "falkordb"
 
-    def __init__(self, settings: Settings, *, autostart: bool = True):
+    def __init__(self, settings: Settings, *, autostart: bool = True, progress: bool = True):
         super().__init__(settings)
         import falkordb
         import redis
@@ -288,17 +328,24 @@ class FalkorDBStore(GraphStore):
         self._redis = redis
         self.server = EmbeddedFalkorDB(settings)
         if autostart:
-            self.server.start()
+            self.server.start(progress=progress)
         try:
             # One quick retry, no backoff: a dead server is reported at once, not after
             # redis-py's default backoff schedule.
             self.db = falkordb.FalkorDB(
                 host=settings.falkordb_host,
                 port=settings.falkordb_port,
+                password=self.server.password(),
                 socket_connect_timeout=5,
                 retry=Retry(NoBackoff(), 1),
             )
             self.db.connection.ping()
+        except redis.AuthenticationError as exc:
+            raise StoreUnavailable(
+                f"FalkorDB at {settings.falkordb_host}:{settings.falkordb_port} refused this"
+                f" home's password ({self.server.password_file}): it is another home's server;"
+                " set CXRKG_FALKORDB_PORT to this home's port"
+            ) from exc
         except (redis.ConnectionError, OSError) as exc:
             raise StoreUnavailable(
                 f"cannot reach FalkorDB at {settings.falkordb_host}:{settings.falkordb_port}"
@@ -337,6 +384,7 @@ class FalkorDBStore(GraphStore):
         name: str | None = None,
     ) -> list[dict[str, Any]]:
         redis = self._redis
+        timeout_ms = self.read_timeout_ms(timeout_ms, read_only)
         try:
             if not read_only:
                 self._register_keys(query)
@@ -365,12 +413,47 @@ class FalkorDBStore(GraphStore):
                 ) from exc
             if "empty key" in msg.lower() or "invalid graph operation on empty key" in msg.lower():
                 return []  # the graph does not exist yet: nothing to read
-            raise StoreError(f"FalkorDB rejected the {_label(name)}: {msg}") from exc
+            raise self._explain(msg, name, timeout_ms) from exc
         header = [h[1] if isinstance(h, list | tuple) else h for h in (result.header or [])]
         return [
             {str(col): self._convert(val) for col, val in zip(header, row, strict=False)}
             for row in result.result_set
         ]
+
+    def _explain(self, msg: str, name: str | None, timeout_ms: int | None) -> StoreError:
+        """The database's refusal as the error a user can act on."""
+        low = msg.lower()
+        if "timed out" in low:
+            limit = f"{timeout_ms / 1000:g} s" if timeout_ms else "its"
+            return QueryLimitExceeded(
+                f"the {_label(name)} ran past its time limit ({limit}) and was stopped;"
+                " narrow it, or allow more time (`cxrkg query --timeout MS`,"
+                " CXRKG_QUERY_TIMEOUT_S)"
+            )
+        if "mem consumption exceeded" in low:
+            return QueryLimitExceeded(
+                f"the {_label(name)} needed more memory than a query may use"
+                f" ({self.settings.query_memory_mb} MB) and was stopped; narrow it (a LIMIT,"
+                " fewer rows collected) or raise CXRKG_QUERY_MEMORY_MB"
+            )
+        if "max pending queries" in low:
+            return StoreBusy(
+                f"FalkorDB is busy ({self.settings.falkordb_max_queued} queries already wait"
+                f" for a thread) and refused the {_label(name)}; try again in a moment"
+            )
+        if low.startswith("misconf") or "errors writing to the aof" in low:
+            free = _free_mib(self.settings.falkordb_dir)
+            return StoreDiskFull(
+                f"FalkorDB refuses writes because it cannot write its files ({msg});"
+                f" {free:.1f} MiB free on the disk holding {self.settings.falkordb_dir}:"
+                " free some space and run the command again"
+            )
+        if "noauth" in low or "wrongpass" in low:
+            return StoreUnavailable(
+                f"FalkorDB refused the {_label(name)}: not signed in ({msg}); the password is in"
+                f" {self.server.password_file}"
+            )
+        return StoreError(f"FalkorDB rejected the {_label(name)}: {msg}")
 
     def _convert(self, value: Any) -> Any:
         from falkordb.edge import Edge
@@ -398,7 +481,7 @@ class FalkorDBStore(GraphStore):
             return {k: self._convert(v) for k, v in value.items()}
         return value
 
-    def setup_schema(self) -> None:
+    def _apply_schema(self) -> None:
         text = (queries_root() / "schema" / "falkordb.cypher").read_text(encoding="utf-8")
         for stmt in statements(text):
             try:
@@ -464,6 +547,16 @@ class FalkorDBStore(GraphStore):
             f"FalkorDB graph {self.settings.graph!r} at "
             f"{self.settings.falkordb_host}:{self.settings.falkordb_port}"
         )
+
+
+def _free_mib(path: Any) -> float:
+    import shutil
+    from pathlib import Path
+
+    for candidate in (Path(path), *Path(path).parents):
+        with contextlib.suppress(OSError):
+            return shutil.disk_usage(candidate).free / 2**20
+    return 0.0
 
 
 def _node_id(node: Any) -> Any:
@@ -542,6 +635,7 @@ class Neo4jStore(GraphStore):
         if isinstance(params, EncodedParams):
             params = params.params
         neo4j = self._neo4j
+        timeout_ms = self.read_timeout_ms(timeout_ms, read_only)
         timeout = timeout_ms / 1000 if timeout_ms else None
 
         def work(tx: Any) -> list[dict[str, Any]]:
@@ -560,6 +654,17 @@ class Neo4jStore(GraphStore):
             ) from exc
         except neo4j.exceptions.Neo4jError as exc:
             code = exc.code or ""
+            if "TransactionTimedOut" in code:
+                raise QueryLimitExceeded(
+                    f"the {_label(name)} ran past its time limit ({timeout} s) and was stopped;"
+                    " narrow it, or allow more time (`cxrkg query --timeout MS`,"
+                    " CXRKG_QUERY_TIMEOUT_S)"
+                ) from exc
+            if "MemoryPoolOutOfMemoryError" in code:
+                raise QueryLimitExceeded(
+                    f"the {_label(name)} needed more memory than Neo4j lets a transaction use"
+                    f" (db.memory.transaction.max) and was stopped: {exc.message}"
+                ) from exc
             if read_only and (
                 "AccessMode" in code
                 or "ForbiddenOnReadOnly" in code
@@ -609,7 +714,7 @@ class Neo4jStore(GraphStore):
             return {k: convert(v) for k, v in value.items()}
         return value
 
-    def setup_schema(self) -> None:
+    def _apply_schema(self) -> None:
         neo4j = self._neo4j
         text = (queries_root() / "schema" / "neo4j.cypher").read_text(encoding="utf-8")
         for stmt in statements(text):

@@ -324,3 +324,117 @@ def merge_rows(parts: list[dict[str, list[dict[str, Any]]]]) -> dict[str, list[d
         for kind, rows in part.items():
             merged[kind].extend(rows)
     return merged
+
+
+# -- what a write claims, and what the store cannot hold ---------------------------------
+# Node labels whose key a study's write creates (CREATE, not MERGE): a key another node
+# already holds fails the write statement (a uniqueness constraint), so the loader checks
+# them first. Patients and studies are merged, ontology nodes only matched.
+CLAIMED = {
+    "images": ("Image", "image_id"),
+    "sentences": ("Sentence", "key"),
+    "observations": ("Observation", "key"),
+    "regions": ("StudyRegion", "key"),
+    "indications": ("Indication", "key"),
+}
+INT64 = (-(2**63), 2**63 - 1)
+
+
+def claims(rows: dict[str, list[dict[str, Any]]]) -> dict[str, list[str]]:
+    """Keys of the nodes a study's rows create, per row kind of CLAIMED (answers of the
+    indication are observations)."""
+    out: dict[str, list[str]] = {kind: [] for kind in CLAIMED}
+    for kind, (_, key) in CLAIMED.items():
+        for row in rows.get(kind, []):
+            out[kind].append(row["props"][key])
+    for row in rows.get("indications", []):
+        if row.get("answer"):
+            out["observations"].append(row["answer"]["key"])
+    return out
+
+
+def duplicate_claim(sg: SceneGraph, rows: dict[str, list[dict[str, Any]]]) -> str | None:
+    """A key the study itself would create twice (so its write would fail), described."""
+    ind = sg.indication
+    answer = ind.answer_for_indication if ind else None
+    if answer is not None and answer.obs_id in sg.observations:
+        return (
+            f"indication.answer_for_indication.obs_id: {answer.obs_id!r} is also the id of"
+            f" observations.{answer.obs_id}; the indication's answer needs an id of its own"
+        )
+    for kind, keys in claims(rows).items():
+        seen: set[str] = set()
+        for key in keys:
+            if key in seen:
+                return f"{kind}: the key {key!r} occurs twice in this study"
+            seen.add(key)
+    return None
+
+
+def unstorable(rows: dict[str, list[dict[str, Any]]]) -> str | None:
+    """The first property value the graph cannot store exactly, described (None: all fine).
+
+    Both stores take text, 64-bit integers, finite floats, booleans and flat lists of
+    those; anything else would fail the write statement or be stored changed."""
+    for kind, kind_rows in rows.items():
+        for row in kind_rows:
+            for where, props in (("", row.get("props")), (" answer", row.get("answer"))):
+                for name, value in (props or {}).items():
+                    problem = _value_problem(value)
+                    if problem:
+                        ident = (props or {}).get("key") or (props or {}).get("image_id") or ""
+                        return f"{kind}{where} {ident} property {name}: {problem}".replace(
+                            "  ", " "
+                        )
+    return None
+
+
+def _value_problem(value: Any, nested: bool = False) -> str | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        if not INT64[0] <= value <= INT64[1]:
+            return f"{value} is outside the 64-bit integer range the graph stores"
+        return None
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return f"{value} is not a finite number"
+        return None
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return f"text with a character that is not valid Unicode ({exc.reason})"
+        return None
+    if isinstance(value, list) and not nested:
+        for item in value:
+            problem = _value_problem(item, nested=True)
+            if problem:
+                return problem
+        return None
+    return f"a {type(value).__name__} value, which no graph property can hold"
+
+
+def invalid_text(value: Any, path: str = "") -> str | None:
+    """Where in a scene graph's data (`model_dump()`) text is not valid Unicode (a lone
+    surrogate, which no store or file can hold), described; None if nowhere."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return (
+                f"{path or 'text'}: text with a character that is not valid Unicode ({exc.reason})"
+            )
+        return None
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list | tuple):
+        items = ((f"[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    for key, item in items:
+        where = f"{path}{key}" if str(key).startswith("[") else f"{path}.{key}" if path else key
+        found = invalid_text(key, where) or invalid_text(item, where)
+        if found:
+            return found
+    return None

@@ -4,15 +4,27 @@
     report = load_scene_graphs(store, my_scene_graphs)
     print(report.summary())
 
-A study whose content hash is already in the graph is skipped ("unchanged"); a changed
-study has its old subgraph replaced in the same statement that writes the new one.
-A batch that fails is retried study by study, so one bad study is rejected with the
-database's reason and the rest still load.
+A study whose content hash is already in the graph is skipped ("unchanged"; with
+`verify=True` its stored subgraph is compared with the source first). A changed study has
+its old subgraph replaced in the same statement that writes the new one.
+
+Everything that would make a write statement fail is checked before the statement is
+sent: values the graph cannot hold, keys (image ids, observation keys, ...) that another
+study or the study itself already uses, and statements too big for the store's per-query
+memory limit. FalkorDB rolls a failed statement's deletes back wrongly (restored nodes
+get other ids and edges are re-attached to the wrong nodes; a second such failure
+crashes the server), so a replace must never fail: such a study is refused by name and
+nothing stored is touched.
+
+Patients whose studies change are marked `link_pending` in the same statement that
+writes the studies; their NEXT_STUDY chains and comparison links are rebuilt at the end of
+a run, and a run that was cut short leaves the marks for the next one to finish.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import time
 from collections import Counter
@@ -25,11 +37,31 @@ from typing import Any
 from tqdm import tqdm
 
 from cxrkg.cypher.queries import load_query
-from cxrkg.cypher.store import EncodedParams, GraphStore, StoreError, StoreUnavailable
-from cxrkg.ingest.graph_rows import merge_rows, study_rows
+from cxrkg.cypher.store import (
+    EncodedParams,
+    GraphStore,
+    StoreDiskFull,
+    StoreError,
+    StoreUnavailable,
+)
+from cxrkg.ingest.graph_rows import (
+    CLAIMED,
+    claims,
+    duplicate_claim,
+    invalid_text,
+    merge_rows,
+    study_rows,
+    unstorable,
+)
 from cxrkg.ingest.model import IngestError, Notice, Rejected, SceneGraph
 
 __all__ = ["IngestError", "IngestReport", "load_scene_graphs", "ingest_qba", "ingest_imagenome"]
+
+# A write statement needs up to ~12x its encoded parameters in query memory (200 demo
+# studies: 2.6 MB of parameters, 16-32 MB of memory); batches stay under 1/24 of the
+# store's per-query limit, so a write never meets it.
+_MEMORY_PER_PARAM_BYTE = 24
+_LINK_CHUNK = 500  # patients relinked per statement
 
 
 @dataclass
@@ -39,6 +71,7 @@ class IngestReport:
     rejected: list[Rejected] = field(default_factory=list)
     # loaded, but carrying what grades nothing (unknown quality keys): said, never dropped
     notices: list[Notice] = field(default_factory=list)
+    repaired: list[tuple[str, str]] = field(default_factory=list)  # (study, first difference)
     seconds: float = 0.0
     source: str = ""
 
@@ -53,6 +86,14 @@ class IngestReport:
             f" {len(self.unchanged):,} unchanged, {len(self.rejected):,} rejected"
             f" in {self.seconds:.1f}s ({rate:,.0f} studies/s)"
         ]
+        if self.repaired:
+            lines.append(
+                f"{len(self.repaired):,} stored studies differed from their source and were"
+                " written again:"
+            )
+            lines += [f"  - {sid}: {why}" for sid, why in self.repaired[:20]]
+            if len(self.repaired) > 20:
+                lines.append(f"  ... and {len(self.repaired) - 20:,} more")
         if self.rejected:
             reasons = Counter(r.reason.split(":")[0] for r in self.rejected)
             lines.append("rejected:")
@@ -74,6 +115,9 @@ class IngestReport:
         return "\n".join(lines)
 
 
+Todo = list[tuple[SceneGraph, dict[str, list[dict[str, Any]]]]]
+
+
 def load_scene_graphs(
     store: GraphStore,
     items: Iterable[SceneGraph | Rejected],
@@ -84,17 +128,21 @@ def load_scene_graphs(
     batch_size: int | None = None,
     total: int | None = None,
     source: str = "",
+    verify: bool = False,
 ) -> IngestReport:
     """Write scene graphs into the store and report what was loaded, unchanged or rejected.
     The ontology is mirrored into the graph first (when it is not, or is another version),
-    so every study is linked to it as it is written."""
+    so every study is linked to it as it is written.
+
+    `verify`: compare each study whose hash is unchanged with what the graph holds, and
+    write again (reported as repaired) those that differ."""
     from cxrkg.ontology.sync import ensure_synced, link_loaded
 
     ensure_synced(store)
     report = IngestReport(source=source)
     size = batch_size or store.settings.batch_size
+    budget = _params_budget(store)
     started = time.perf_counter()
-    patients: set[str] = set()
     bar = tqdm(
         total=min(total, limit) if total and limit else (limit or total),
         unit="study",
@@ -110,52 +158,59 @@ def load_scene_graphs(
     pending: Future[None] | None = None
     seen: set[str] = set()
 
-    def submit(batch: list[SceneGraph]) -> Future[None]:
+    def submit(batch: list[SceneGraph]) -> None:
         nonlocal pending
         ids = {sg.study_id for sg in batch}
         if pending is not None and not ids.isdisjoint(seen):
             pending.result()
         seen.update(ids)
-        prepared = _prepare(batch, report, strict)
-        # Encoding the batch's parameters is as costly as building them: done here, so the
-        # server never idles while the writer thread encodes.
-        encoded = store.encode_params(merge_rows([rows for _, rows in prepared]))
-        if pending is not None:
-            pending.result()
+        todo = _prepare(batch, report, strict)
+        bar.update(len(batch) - len(todo))
+        for part, encoded in _fit(store, todo, budget, report, strict):
+            if pending is not None:
+                pending.result()
 
-        def work() -> None:
-            # The unchanged-check reads the graph, so it runs here: a read from the main
-            # thread would wait on the graph lock held by the write in flight.
-            todo, hashes = _skip_unchanged(store, prepared, report)
-            whole = encoded if len(todo) == len(prepared) else None
-            _commit(store, todo, hashes, report, patients, strict, whole)
-            bar.update(len(batch))
+            def work(part: Todo = part, encoded: EncodedParams | None = encoded) -> None:
+                # The checks read the graph, so they run here: a read from the main thread
+                # would wait on the graph lock held by the write in flight.
+                todo, hashes = _skip_unchanged(store, part, report, verify)
+                todo = _refuse_clashes(store, todo, hashes, report, strict)
+                whole = encoded if len(todo) == len(part) else None
+                _commit(store, todo, hashes, report, strict, whole)
+                bar.update(len(part))
 
-        return writer.submit(work)
+            pending = writer.submit(work)
 
     try:
-        for item in _limited(items, limit):
-            if isinstance(item, Rejected):
-                if strict:
-                    raise IngestError(f"rejected {item.describe()} (--strict stops at the first)")
-                report.rejected.append(item)
-                bar.update(1)
-                continue
-            batch.append(item)
-            if len(batch) >= size:
-                pending = submit(batch)
-                batch = []
-        if batch:
-            pending = submit(batch)
-        if pending is not None:
-            pending.result()
-            pending = None
-        if patients:
-            link_patients(store, sorted(patients))
-        for i in range(0, len(report.loaded), size):  # synonyms and other spellings
-            link_loaded(store, report.loaded[i : i + size])
-        if report.loaded:
-            store.bump_version()
+        with _one_loader_at_a_time(store):
+            for item in _limited(items, limit):
+                if isinstance(item, Rejected):
+                    if strict:
+                        raise IngestError(
+                            f"rejected {item.describe()} (--strict stops at the first)"
+                        )
+                    report.rejected.append(item)
+                    bar.update(1)
+                    continue
+                batch.append(item)
+                if len(batch) >= size:
+                    submit(batch)
+                    batch = []
+            if batch:
+                submit(batch)
+            if pending is not None:
+                pending.result()
+                pending = None
+            linked = link_pending(store)
+            for i in range(0, len(report.loaded), size):  # synonyms and other spellings
+                link_loaded(store, report.loaded[i : i + size])
+            if report.loaded or linked:
+                store.bump_version()
+    except StoreDiskFull as exc:
+        raise IngestError(
+            f"the graph store stopped accepting writes after {len(report.loaded):,} studies"
+            f" were loaded: {exc}; what was loaded is kept, and the rerun finishes the rest"
+        ) from exc
     except StoreUnavailable as exc:
         raise IngestError(
             f"the graph store stopped answering after {len(report.loaded):,} studies were"
@@ -171,6 +226,30 @@ def load_scene_graphs(
     return report
 
 
+@contextlib.contextmanager
+def _one_loader_at_a_time(store: GraphStore) -> Iterator[None]:
+    """One loader per graph of a home at a time: the checks before a write stay true
+    until the write (nothing else creates study nodes)."""
+    home = store.settings.home
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        name = "".join(c if c.isalnum() or c in "-_" else "_" for c in store.settings.graph)
+        fh = open(home / f".ingest-{name}.lock", "a")  # noqa: SIM115
+    except OSError:  # a read-only home: nothing to coordinate with
+        yield
+        return
+    with fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            tqdm.write("another ingest into this graph is running: waiting for it to finish")
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def _limited(
     items: Iterable[SceneGraph | Rejected], limit: int | None
 ) -> Iterator[SceneGraph | Rejected]:
@@ -180,11 +259,9 @@ def _limited(
         yield item
 
 
-Todo = list[tuple[SceneGraph, dict[str, list[dict[str, Any]]]]]
-
-
 def _prepare(batch: list[SceneGraph], report: IngestReport, strict: bool) -> Todo:
-    """The rows of each study of a batch (no store access: runs beside the writer)."""
+    """The rows of each study of a batch, refusing what no write could store (no store
+    access: runs beside the writer)."""
     # A study id seen twice in one batch: the later one wins, as a re-ingest would.
     unique = list({sg.study_id: sg for sg in batch}.values())
     todo: Todo = []
@@ -199,29 +276,131 @@ def _prepare(batch: list[SceneGraph], report: IngestReport, strict: bool) -> Tod
                 )
             )
         try:
-            todo.append((sg, study_rows(sg)))
+            rows = study_rows(sg)
+        except UnicodeEncodeError:
+            why = invalid_text(sg.model_dump(mode="python")) or "text that is not valid Unicode"
+            _reject(report, sg, f"cannot be written: {why}", strict)
+            continue
         except (ValueError, TypeError) as exc:  # a value no graph property can hold
             _reject(report, sg, f"cannot be written: {exc}", strict)
+            continue
+        problem = duplicate_claim(sg, rows) or unstorable(rows)
+        if problem:
+            _reject(report, sg, f"cannot be written: {problem}", strict)
+            continue
+        todo.append((sg, rows))
     return todo
 
 
+def _params_budget(store: GraphStore) -> int | None:
+    """Largest encoded parameters of one write, from the store's per-query memory limit."""
+    mb = store.settings.query_memory_mb if store.backend == "falkordb" else 0
+    return mb * 2**20 // _MEMORY_PER_PARAM_BYTE if mb > 0 else None
+
+
+def _fit(
+    store: GraphStore, todo: Todo, budget: int | None, report: IngestReport, strict: bool
+) -> Iterator[tuple[Todo, EncodedParams]]:
+    """The batch in parts whose write fits the store's per-query memory, each encoded
+    (here, so that the server never idles while the writer thread encodes)."""
+    if not todo:
+        return
+    encoded = store.encode_params(merge_rows([rows for _, rows in todo]))
+    if budget is None or encoded.text is None or len(encoded.text) <= budget:
+        yield todo, encoded
+        return
+    if len(todo) == 1:
+        sg = todo[0][0]
+        _reject(
+            report,
+            sg,
+            f"too large to write: {len(encoded.text) / 2**20:.1f} MB of properties need more"
+            f" than the {store.settings.query_memory_mb} MB one query may use"
+            " (raise CXRKG_QUERY_MEMORY_MB)",
+            strict,
+        )
+        return
+    half = len(todo) // 2
+    yield from _fit(store, todo[:half], budget, report, strict)
+    yield from _fit(store, todo[half:], budget, report, strict)
+
+
 def _skip_unchanged(
-    store: GraphStore, todo: Todo, report: IngestReport
+    store: GraphStore, todo: Todo, report: IngestReport, verify: bool
 ) -> tuple[Todo, dict[str, str]]:
-    """Drop the studies whose content hash is already in the graph."""
+    """Drop the studies whose content hash is already in the graph (with `verify`, only
+    those whose stored subgraph also equals what the source would write)."""
     hashes = {
         r["study_id"]: r["content_hash"]
         for r in store.run_named(
             "load/study_hashes", {"study_ids": [sg.study_id for sg, _ in todo]}
         )
     }
+    same = [(sg, rows) for sg, rows in todo if hashes.get(sg.study_id) == sg.content_hash()]
+    differ: dict[str, list[str]] = {}
+    if verify and same:
+        from cxrkg.ingest.verify import stored_differences
+
+        differ = stored_differences(store, same)
     changed: Todo = []
     for sg, rows in todo:
-        if hashes.get(sg.study_id) == sg.content_hash():
-            report.unchanged.append(sg.study_id)
-        else:
+        if hashes.get(sg.study_id) != sg.content_hash():
             changed.append((sg, rows))
+        elif sg.study_id in differ:
+            report.repaired.append((sg.study_id, "; ".join(differ[sg.study_id])))
+            changed.append((sg, rows))
+        else:
+            report.unchanged.append(sg.study_id)
     return changed, hashes
+
+
+_WHAT = {
+    "images": "image id",
+    "sentences": "sentence key",
+    "observations": "observation key",
+    "regions": "region key",
+    "indications": "indication key",
+}
+
+
+def _refuse_clashes(
+    store: GraphStore, todo: Todo, hashes: dict[str, str], report: IngestReport, strict: bool
+) -> Todo:
+    """Refuse, by name, every study whose write would create a key that another node
+    already holds (in the graph or earlier in this batch): its write would fail, and a
+    failed replace damages the graph."""
+    if not todo:
+        return todo
+    claimed = {sg.study_id: claims(rows) for sg, rows in todo}
+    params = {
+        kind: [{"key": key, "study_id": sid} for sid, c in claimed.items() for key in c[kind]]
+        for kind in CLAIMED
+    }
+    taken_by: dict[str, str] = {}
+    for row in store.run_named("load/key_owners", params, read_only=True):
+        if row["owner"] != row["claimant"] and row["claimant"] not in taken_by:
+            owner = f"study {row['owner']}" if row["owner"] else "a node of no study"
+            taken_by[row["claimant"]] = (
+                f"{_WHAT[row['kind']]} {row['key']!r} already belongs to {owner}"
+            )
+    kept: Todo = []
+    in_batch: dict[tuple[str, str], str] = {}
+    for sg, rows in todo:
+        why = taken_by.get(sg.study_id)
+        if why is None:
+            for kind, keys in claimed[sg.study_id].items():
+                other = next((in_batch[(kind, k)] for k in keys if (kind, k) in in_batch), None)
+                if other is not None:
+                    key = next(k for k in keys if (kind, k) in in_batch)
+                    why = f"{_WHAT[kind]} {key!r} also belongs to study {other} of this run"
+                    break
+        if why is not None:
+            _reject(report, sg, why, strict)
+            continue
+        for kind, keys in claimed[sg.study_id].items():
+            in_batch.update({(kind, k): sg.study_id for k in keys})
+        kept.append((sg, rows))
+    return kept
 
 
 def _commit(
@@ -229,60 +408,70 @@ def _commit(
     todo: Todo,
     hashes: dict[str, str],
     report: IngestReport,
-    patients: set[str],
     strict: bool,
     encoded: EncodedParams | None = None,
 ) -> None:
-    """Write prepared studies (`encoded`: their rows, encoded ahead); a failed batch is
-    retried study by study."""
-    if not todo:
-        return
+    """Write checked studies (`encoded`: their rows, encoded ahead). New studies and
+    replacements go in separate statements: should a new study's write fail after all,
+    it is retried study by study, which involves no deletes; a replacement that fails
+    stops the run rather than risk a second failed replace."""
+    fresh = [(sg, rows) for sg, rows in todo if sg.study_id not in hashes]
+    replacing = [(sg, rows) for sg, rows in todo if sg.study_id in hashes]
+    if fresh:
+        _commit_fresh(store, fresh, report, strict, encoded if not replacing else None)
+    if replacing:
+        try:
+            _write(store, replacing, replace=True)
+        except StoreUnavailable:
+            raise
+        except StoreError as exc:
+            raise IngestError(
+                f"the graph store refused to replace {len(replacing)} stored studies"
+                f" ({', '.join(sg.study_id for sg, _ in replacing[:5])}...) that passed every"
+                f" check before the write: {exc}. The run stops here so that no further"
+                " replace can fail; check these studies with `--verify` and report this"
+            ) from exc
+        report.loaded += [sg.study_id for sg, _ in replacing]
+
+
+def _commit_fresh(
+    store: GraphStore,
+    todo: Todo,
+    report: IngestReport,
+    strict: bool,
+    encoded: EncodedParams | None,
+) -> None:
     try:
-        _write(store, todo, hashes, encoded)
+        _write(store, todo, encoded=encoded)
     except StoreUnavailable:
         raise
     except StoreError as exc:
         if len(todo) == 1:
-            sg = todo[0][0]
-            _reject(report, sg, _explain_failure(store, sg, exc), strict)
+            _reject(report, todo[0][0], f"the graph store refused it: {exc}", strict)
             return
         for one in todo:  # find the bad study; the others still load
             try:
-                _write(store, [one], hashes)
+                _write(store, [one])
             except StoreUnavailable:
                 raise
             except StoreError as one_exc:
-                _reject(report, one[0], _explain_failure(store, one[0], one_exc), strict)
+                _reject(report, one[0], f"the graph store refused it: {one_exc}", strict)
                 continue
             report.loaded.append(one[0].study_id)
-            patients.add(one[0].patient_id)
         return
     report.loaded += [sg.study_id for sg, _ in todo]
-    patients.update(sg.patient_id for sg, _ in todo)
 
 
 def _write(
-    store: GraphStore, todo: Todo, hashes: dict[str, str], encoded: EncodedParams | None = None
+    store: GraphStore,
+    todo: Todo,
+    *,
+    replace: bool = False,
+    encoded: EncodedParams | None = None,
 ) -> None:
     rows = encoded or store.encode_params(merge_rows([rows for _, rows in todo]))
-    delete = store.encode_params(
-        {"delete_ids": [sg.study_id for sg, _ in todo if sg.study_id in hashes]}
-    )
-    store.run_named("load/write_studies", rows + delete)
-
-
-def _explain_failure(store: GraphStore, sg: SceneGraph, error: StoreError) -> str:
-    """Say which image ids clash with another study, else pass the database's reason on."""
-    image_ids = sorted(
-        set(sg.images) | {i for o in sg.all_observations().values() for i in o.localization}
-    )
-    owners = store.run_named(
-        "load/image_owners", {"ids": image_ids, "study_id": sg.study_id}, read_only=True
-    )
-    if owners:
-        clash = ", ".join(f"{r['image_id']} (study {r['owner']})" for r in owners[:3])
-        return f"image id already belongs to another study: {clash}"
-    return f"the graph store refused it: {error}"
+    replaced = [{"study_id": sg.study_id, "patient_id": sg.patient_id} for sg, _ in todo if replace]
+    store.run_named("load/write_studies", rows + store.encode_params({"replaced": replaced}))
 
 
 def _reject(report: IngestReport, sg: SceneGraph, reason: str, strict: bool) -> None:
@@ -292,8 +481,28 @@ def _reject(report: IngestReport, sg: SceneGraph, reason: str, strict: bool) -> 
     report.rejected.append(rejected)
 
 
+def link_pending(store: GraphStore) -> int:
+    """Rebuild the links of every patient marked `link_pending` (by this run or by one
+    that was cut short); returns how many patients were relinked."""
+    done = 0
+    last: list[str] = []
+    while True:
+        ids = [
+            r["patient_id"]
+            for r in store.run_named("load/pending_links", {"limit": _LINK_CHUNK}, read_only=True)
+        ]
+        if not ids:
+            return done
+        if ids == last:  # the marks did not clear: never loop on them
+            raise StoreError(f"relinking patients {ids[:3]}... did not clear their marks")
+        link_patients(store, ids)
+        done += len(ids)
+        last = ids
+
+
 def link_patients(store: GraphStore, patient_ids: list[str]) -> None:
-    """Rebuild NEXT_STUDY chains and ImaGenome comparison edges of these patients."""
+    """Rebuild NEXT_STUDY chains and ImaGenome comparison edges of these patients, then
+    clear their marks (and drop a patient left without studies)."""
     store.run_named("load/unlink_next_study", {"patient_ids": patient_ids})
     store.run_named("load/link_next_study", {"patient_ids": patient_ids})
     rows = []
@@ -323,6 +532,7 @@ def link_patients(store: GraphStore, patient_ids: list[str]) -> None:
             )
     if rows:
         store.write_batches(load_query("load/link_comparisons"), rows)
+    store.run_named("load/finish_links", {"patient_ids": patient_ids})
 
 
 # -- sources wired to the loader --------------------------------------------------------

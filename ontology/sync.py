@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cxrkg.cypher.queries import load_query
-from cxrkg.cypher.store import GraphStore
+from cxrkg.cypher.store import GraphStore, chunks
 from cxrkg.ontology.model import Concept, Ontology
+
+_RELINK_CHUNK = 5000  # studies per link statement: well inside the per-query memory limit
 
 CATEGORY_URI = "http://cxrkg.org/ontology/category#"
 
@@ -317,9 +319,12 @@ def _relink(store: GraphStore, onto: Ontology, report: SyncReport) -> set[str]:
 
     The distinct texts are few (entity and region names) even when observations are many,
     so they are resolved here and handed to Cypher as one text -> name map: each link query
-    is then a single pass over the observations or study regions.
+    is then a single pass over the observations or study regions of a chunk of studies
+    (one pass over all of them needs more than the per-query memory limit past ~40,000
+    studies).
     """
     affected: set[str] = set()
+    study_ids = [r["study_id"] for r in store.run_named("ontology/study_ids", read_only=True)]
     for kind, texts, link, unlink, missing in (
         (
             "finding",
@@ -344,12 +349,14 @@ def _relink(store: GraphStore, onto: Ontology, report: SyncReport) -> set[str]:
                 missing[str(text)] = int(row["n"])
             else:
                 mapping[text] = concept.name
-        for row in store.run_named(unlink, {"mapping": mapping}):
-            report.links_removed += int(row["links"])
-            affected.add(row["study_id"])
-        for row in store.run_named(link, {"mapping": mapping}):
-            report.links_added += int(row["links"])
-            affected.add(row["study_id"])
+        for chunk in chunks(study_ids, _RELINK_CHUNK):
+            params = {"mapping": mapping, "study_ids": list(chunk)}
+            for row in store.run_named(unlink, params):
+                report.links_removed += int(row["links"])
+                affected.add(row["study_id"])
+            for row in store.run_named(link, params):
+                report.links_added += int(row["links"])
+                affected.add(row["study_id"])
     return affected
 
 

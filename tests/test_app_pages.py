@@ -224,6 +224,23 @@ def test_cypher_console_reports_a_syntax_error_without_a_traceback(demo: GraphSt
     assert "could not run this query" in texts(at.error)
 
 
+def test_cypher_console_stops_a_runaway_query_at_its_time_and_memory_limits(
+    demo: GraphStore,
+) -> None:
+    at = page("cypher")
+    assert at.number_input(key="cy_timeout").value == 30  # CXRKG_QUERY_TIMEOUT_S
+    at.number_input(key="cy_timeout").set_value(1)
+    at.text_area(key="cy_text").input("MATCH (a), (b), (c) RETURN count(*) AS n")
+    at.button(key="cy_run").click()
+    at.run()
+    assert not at.exception
+    assert "ran past its time limit (1 s)" in texts(at.error)
+    at.text_area(key="cy_text").input("UNWIND range(1, 20000000) AS x RETURN size(collect(x))")
+    at.button(key="cy_run").click()
+    at.run()
+    assert "needed more memory than a query may use (256 MB)" in texts(at.error)
+
+
 def test_qa_page_shows_a_question_with_its_answer_tree(demo: GraphStore) -> None:
     at = page("qa")
     at.text_input(key="qa_study").input(STUDY)

@@ -23,13 +23,16 @@ from cxrkg.ingest.model import SceneGraph
 from cxrkg.ingest.sources.qba import QBASource, write_qba_tree
 
 
-def cxrkg(home: Path, port: int, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+def cxrkg(
+    home: Path, port: int, *args: str, check: bool = True, **env_vars: str
+) -> subprocess.CompletedProcess:
     env = {
         **os.environ,
         "CXRKG_HOME": str(home),
         "CXRKG_FALKORDB_PORT": str(port),
         "CXRKG_GRAPH": "cli",
         "CXRKG_BACKEND": "falkordb",
+        **env_vars,
     }
     proc = subprocess.run(
         [sys.executable, "-m", "cxrkg.app.cli", *args],
@@ -126,6 +129,42 @@ def test_query_is_read_only_and_takes_parameters(home):
     assert "explore/studies_with_finding" in listed and "$finding" in listed
 
 
+def test_query_stops_at_the_default_time_limit_and_the_memory_cap_with_a_message(home):
+    h, port = home
+    cxrkg(h, port, "ingest", "qba", str(demo_dir()))
+    slow = cxrkg(
+        h,
+        port,
+        "query",
+        "UNWIND range(1, 3000) AS i MATCH (a), (b) RETURN count(*) AS n",
+        check=False,
+        CXRKG_QUERY_TIMEOUT_S="1",
+    )
+    assert slow.returncode == 1 and "Traceback" not in slow.stderr
+    assert "ran past its time limit (1 s)" in slow.stderr
+    big = cxrkg(
+        h, port, "query", "UNWIND range(1, 20000000) AS x RETURN size(collect(x))", check=False
+    )
+    assert big.returncode == 1 and "Traceback" not in big.stderr
+    assert "needed more memory than a query may use" in " ".join(big.stderr.split())
+    assert count_rows(h, port, "MATCH (s:Study) RETURN count(s) AS n") == 22
+
+
+def test_ingest_verify_reports_a_study_changed_in_the_graph_instead_of_unchanged(home):
+    from cxrkg.cypher.store import FalkorDBStore
+
+    h, port = home
+    cxrkg(h, port, "ingest", "qba", str(demo_dir()))
+    store = FalkorDBStore(Settings(home=h, falkordb_port=port, graph="cli"), autostart=False)
+    store.run("MATCH (s:Study {study_id: 's50000008'}) SET s.grade = 'F'")
+    store.close()
+    assert "22 unchanged" in cxrkg(h, port, "ingest", "qba", str(demo_dir())).stdout
+    out = " ".join(cxrkg(h, port, "ingest", "qba", str(demo_dir()), "--verify").stdout.split())
+    assert "1 studies loaded, 21 unchanged" in out
+    assert "1 stored studies differed from their source and were written again" in out
+    assert "s50000008: Study s50000008: grade is 'F' in the graph" in out
+
+
 def test_ingest_exit_status_and_summary_name_the_rejected_study(home, tmp_path):
     h, port = home
     root = tmp_path / "qba"
@@ -166,7 +205,7 @@ def test_a_server_killed_mid_ingest_keeps_what_was_committed_and_the_rerun_compl
         stderr=subprocess.PIPE,
         text=True,
     )
-    probe = redis_count(port)
+    probe = redis_count(port, h)
     deadline = time.monotonic() + 120
     while probe() < 200 and time.monotonic() < deadline:  # let some batches commit
         time.sleep(0.05)
@@ -199,13 +238,15 @@ def _study_obs_counts(home: Path, port: int) -> dict[str, int]:
     return {json.loads(line)["id"]: json.loads(line)["n"] for line in out.strip().splitlines()}
 
 
-def redis_count(port: int):  # noqa: ANN201
+def redis_count(port: int, home: Path):  # noqa: ANN201
     import falkordb
     import redis
 
+    password = EmbeddedFalkorDB(Settings(home=home, falkordb_port=port)).password()
+
     def probe() -> int:
         try:
-            g = falkordb.FalkorDB(port=port).select_graph("cli")
+            g = falkordb.FalkorDB(port=port, password=password).select_graph("cli")
             return g.ro_query("MATCH (s:Study) RETURN count(s)").result_set[0][0]
         except (redis.RedisError, OSError, IndexError):
             return 0

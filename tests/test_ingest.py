@@ -293,3 +293,76 @@ def test_imagenome_comparisons_link_even_when_the_previous_study_loads_later(sto
     report = ingest_imagenome(store, DATA / "imagenome", progress=False)
     assert report.loaded == ["s56000001"] and report.unchanged == ["s56000002"]
     assert store.run("MATCH ()-[c:COMPARED_WITH]->() RETURN count(c) AS n") == [{"n": 2}]
+
+
+def test_verify_reports_studies_changed_in_the_graph_and_writes_them_again(store):
+    graphs = demo_graphs()
+    load_scene_graphs(store, graphs, progress=False)
+    # Someone with access to the store changes three studies after loading.
+    store.run("MATCH (s:Study {study_id: 's50000008'}) SET s.grade = 'F'")
+    store.run(
+        "MATCH (:Study {study_id: 's50000003'})-[:HAS_OBSERVATION]->(o)-[e:FROM_SENTENCE]->()"
+        " WITH e LIMIT 1 DELETE e"
+    )
+    store.run(
+        "MATCH (:Study {study_id: 's50000005'})-[:HAS_OBSERVATION]->(o {obs_id: 'O01'})"
+        " SET o.name = 'nothing to see'"
+    )
+    plain = load_scene_graphs(store, graphs, progress=False)
+    assert len(plain.unchanged) == 22  # the content hash alone cannot tell
+
+    checked = load_scene_graphs(store, graphs, progress=False, verify=True)
+    why = dict(checked.repaired)
+    assert sorted(why) == ["s50000003", "s50000005", "s50000008"]
+    assert "grade is 'F' in the graph" in why["s50000008"]
+    assert "FROM_SENTENCE" in why["s50000003"]
+    assert "name is 'nothing to see' in the graph" in why["s50000005"]
+    assert sorted(checked.loaded) == sorted(why) and len(checked.unchanged) == 19
+    assert "3 stored studies differed from their source" in checked.summary()
+    for sg in graphs:
+        assert read_scene_graph(store, sg.study_id).model_dump() == sg.model_dump()
+    again = load_scene_graphs(store, graphs, progress=False, verify=True)
+    assert again.repaired == [] and len(again.unchanged) == 22
+
+
+def test_a_study_sent_again_under_another_patient_leaves_the_old_one(store, settings):
+    from cxrkg.cypher.store import FalkorDBStore
+    from cxrkg.ingest.verify import graph_differences
+
+    graphs = demo_graphs()
+    load_scene_graphs(store, graphs, progress=False)
+    moved = {"s50000003": "p10000009", "s50000010": "p10000009"}  # s50000010: p10000005's only
+    edited = [
+        SceneGraph.model_validate({**sg.model_dump(), "patient_id": moved[sg.study_id]})
+        if sg.study_id in moved
+        else sg
+        for sg in graphs
+    ]
+    report = load_scene_graphs(store, edited, progress=False)
+    assert sorted(report.loaded) == sorted(moved)
+
+    owners = store.run(
+        "MATCH (p:Patient)-[:HAS_STUDY]->(s:Study) WHERE s.study_id IN $ids"
+        " RETURN s.study_id AS s, collect(p.patient_id) AS patients ORDER BY s",
+        {"ids": list(moved)},
+    )
+    assert owners == [
+        {"s": "s50000003", "patients": ["p10000009"]},
+        {"s": "s50000010", "patients": ["p10000009"]},
+    ]
+    chain = "MATCH (:Patient {patient_id: $p})-[:HAS_STUDY]->(a)-[:NEXT_STUDY]->(b) RETURN a.study_id AS a, b.study_id AS b ORDER BY a"
+    assert store.run(chain, {"p": "p10000001"}) == [{"a": "s50000001", "b": "s50000002"}]
+    assert store.run(chain, {"p": "p10000009"}) == [
+        {"a": "s50000010", "b": "s50000017"},
+        {"a": "s50000017", "b": "s50000003"},
+    ]
+    assert store.run("MATCH (p:Patient {patient_id: 'p10000005'}) RETURN count(p) AS n") == [
+        {"n": 0}
+    ]
+    clean = FalkorDBStore(settings.model_copy(update={"graph": "moved_clean"}), autostart=False)
+    clean.clear()
+    clean.setup_schema()
+    load_scene_graphs(clean, edited, progress=False)
+    assert graph_differences(store, clean) == []
+    clean.clear()
+    clean.close()

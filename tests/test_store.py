@@ -8,7 +8,7 @@ from cxrkg.cypher.store import ReadOnlyViolation
 def test_read_only_run_refuses_a_write_with_a_clear_message(store):
     with pytest.raises(ReadOnlyViolation, match="read-only runs cannot write"):
         store.run("CREATE (:Patient {patient_id: 'p1'})", read_only=True)
-    assert store.run("MATCH (n) RETURN count(n) AS n", read_only=True) == [{"n": 0}]
+    assert store.run("MATCH (p:Patient) RETURN count(p) AS n", read_only=True) == [{"n": 0}]
 
 
 def test_batched_writes_and_rows_as_dicts(store):
@@ -42,3 +42,70 @@ def test_parameters_round_trip_through_both_encodings(store):
         assert store.run("RETURN $v AS v", {"v": value}) == [{"v": value}]
     odd = {"odd key": 1, "ok": [1.5, None, True], "nested": {"k\\": "v"}}
     assert store.run("RETURN $m AS m", {"m": odd}) == [{"m": odd}]
+
+
+def test_a_runaway_read_leaves_the_server_answering_others_within_a_second(store, settings):
+    import threading
+    import time
+
+    from cxrkg.cypher.store import FalkorDBStore, QueryLimitExceeded
+
+    store.run("UNWIND range(1, 3000) AS i CREATE (:Patient {patient_id: toString(i)})")
+    hostile = FalkorDBStore(settings.model_copy(update={"query_timeout_s": 4.0}), autostart=False)
+    ended: list[BaseException] = []
+
+    def cartesian() -> None:  # 2.7e10 rows to count: stopped only by the default timeout
+        try:
+            hostile.run("MATCH (a),(b),(c) RETURN count(*) AS n", read_only=True)
+        except BaseException as exc:  # noqa: BLE001 - the test reads it below
+            ended.append(exc)
+
+    thread = threading.Thread(target=cartesian)
+    thread.start()
+    time.sleep(0.5)  # the product is running
+    other = FalkorDBStore(settings, autostart=False)
+    latencies = []
+    for _ in range(5):
+        began = time.perf_counter()
+        assert other.run("RETURN 1 AS x", read_only=True) == [{"x": 1}]
+        latencies.append(time.perf_counter() - began)
+        time.sleep(0.2)
+    assert thread.is_alive(), "the product ended before the other client was tried"
+    assert max(latencies) < 1.0, latencies
+    # Opening the store again (what every command does) sends no schema statement.
+    assert other.setup_schema() is False
+    thread.join(timeout=30)
+    assert len(ended) == 1 and isinstance(ended[0], QueryLimitExceeded)
+    assert "ran past its time limit (4 s)" in str(ended[0])
+    hostile.close()
+    other.close()
+
+
+def test_the_memory_cap_refuses_a_huge_collect_with_a_clear_message(store):
+    from cxrkg.cypher.store import QueryLimitExceeded
+
+    with pytest.raises(QueryLimitExceeded, match="needed more memory than a query may use") as e:
+        store.run(
+            "UNWIND range(1, 20000000) AS x WITH collect(x) AS xs RETURN size(xs) AS n",
+            read_only=True,
+        )
+    assert "(256 MB)" in str(e.value) and "CXRKG_QUERY_MEMORY_MB" in str(e.value)
+    assert store.run("RETURN 1 AS x", read_only=True) == [{"x": 1}]
+
+
+def test_schema_statements_are_sent_only_when_the_schema_changed(store, settings):
+    from cxrkg.cypher.store import FalkorDBStore
+
+    def writes_sent() -> int:
+        return int(store.db.connection.info("commandstats")["cmdstat_graph.QUERY"]["calls"])
+
+    assert store.setup_schema() is False  # the fixture set it up already
+    before = writes_sent()
+    again = FalkorDBStore(settings, autostart=False)
+    assert again.setup_schema() is False
+    assert writes_sent() == before
+    # A graph whose recorded schema differs (older files) gets the statements again.
+    store.run("MATCH (m:Meta {key: 'schema'}) SET m.digest = 'older'")
+    assert again.setup_schema() is True
+    assert again.setup_schema() is False
+    again.close()

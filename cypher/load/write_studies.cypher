@@ -1,5 +1,5 @@
-// Writes a batch of studies whole: clears the subgraphs of $delete_ids, then creates every node and edge of the batch in one statement, so a batch is written entirely or not at all
-// $delete_ids: study ids whose old subgraph is replaced
+// Writes a batch of studies whole: clears the subgraphs of the replaced studies, then creates every node and edge of the batch in one statement, so a batch is written entirely or not at all; the loader checks every key it creates first, because FalkorDB rolls a failed statement's deletes back wrongly
+// $replaced: rows {study_id, patient_id} of stored studies whose old subgraph is replaced (patient_id: the new one; a study moved to another patient leaves the old one)
 // $studies: rows {patient_id, study_id, props}
 // $images: rows {study_id, image_id, props}
 // $sentences: rows {study_id, props}
@@ -19,24 +19,33 @@
 // $ind_obs: rows {study_id, obs}
 // $entity_links: rows {key, name}
 // $anatomy_links: rows {key, name}
-UNWIND $delete_ids AS did
-MATCH (old:Study {study_id: did})
+UNWIND $replaced AS old_row
+MATCH (old:Study {study_id: old_row.study_id})
 MATCH (old)-[:HAS_INDICATION]->(:Indication)-[:ANSWERED_BY]->(x)
 DETACH DELETE x
 WITH count(*) AS _
-UNWIND $delete_ids AS did
-MATCH (old:Study {study_id: did})
+UNWIND $replaced AS old_row
+MATCH (old:Study {study_id: old_row.study_id})
 MATCH (old)-[:HAS_QUESTION]->(:Question)-[*1..8]->(x:Answer)
 DETACH DELETE x
 WITH count(*) AS _
-UNWIND $delete_ids AS did
-MATCH (old:Study {study_id: did})
+UNWIND $replaced AS old_row
+MATCH (old:Study {study_id: old_row.study_id})
 MATCH (old)-[r]->(x)
 WHERE type(r) IN ['HAS_OBSERVATION', 'HAS_SENTENCE', 'HAS_REGION', 'HAS_IMAGE', 'HAS_INDICATION', 'HAS_QUESTION']
 DETACH DELETE x
 WITH count(*) AS _
+UNWIND $replaced AS old_row
+MATCH (old:Study {study_id: old_row.study_id})
+WITH old_row, old
+MATCH (gone:Patient)-[h:HAS_STUDY]->(old)
+WHERE gone.patient_id <> old_row.patient_id
+SET gone.link_pending = true
+DELETE h
+WITH count(*) AS _
 UNWIND $studies AS row
 MERGE (p:Patient {patient_id: row.patient_id})
+SET p.link_pending = true
 MERGE (s:Study {study_id: row.study_id})
 SET s = row.props
 MERGE (p)-[:HAS_STUDY]->(s)

@@ -10,7 +10,7 @@ import streamlit as st
 
 from cxrkg.app.webapp import data, graphview, widgets
 from cxrkg.cypher.queries import list_queries
-from cxrkg.cypher.store import ReadOnlyViolation, StoreError, to_jsonable
+from cxrkg.cypher.store import QueryLimitExceeded, ReadOnlyViolation, StoreError, to_jsonable
 
 user = data.user_sidebar()  # first: nothing shows before the sign-in
 st.title("Cypher console")
@@ -78,7 +78,15 @@ text = st.text_area(
 )
 c1, c2, c3 = st.columns([1, 1, 2])
 max_rows = c1.number_input("Row limit", 1, 100_000, 1000, step=100, key="cy_limit")
-timeout_s = c2.number_input("Timeout (s)", 1, 600, 30, key="cy_timeout")
+# Every read has the configured time limit and the store's per-query memory limit.
+timeout_s = c2.number_input(
+    "Timeout (s)",
+    1,
+    600,
+    int(min(max(data.settings().query_timeout_s, 1), 600)),
+    key="cy_timeout",
+    help=f"memory limit per query: {data.settings().query_memory_mb} MB (CXRKG_QUERY_MEMORY_MB)",
+)
 run = c3.button("Run", type="primary", key="cy_run")
 
 if run:
@@ -96,6 +104,9 @@ if run:
                 "Refused: this query would write to the graph. The console is read-only; "
                 "change the graph with `cxrkg ingest`, `cxrkg ontology` or the Ontology page."
             )
+        except QueryLimitExceeded as exc:
+            st.session_state.pop("cy_result", None)
+            st.error(f"Stopped: {exc}")
         except StoreError as exc:
             st.session_state.pop("cy_result", None)
             st.error(f"The store could not run this query: {exc}")
