@@ -255,8 +255,8 @@ def audit_questions(
             variables = q.variables
             if code in FINDING_TYPES and variables.get("finding") in judge.generic:
                 audit.generic_finding_questions += 1
-            if qtype not in SCORED_TYPES:
-                continue
+            if qtype not in SCORED_TYPES or variables.get("device_subcategory"):
+                continue  # a device subcategory is more than the references say
             said = verdict_of(q)
             if said is None:
                 continue

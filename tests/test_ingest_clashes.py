@@ -130,13 +130,6 @@ def clash_cases(
             f"image id '{lateral}' already belongs to study s50000002",
         ),
         (
-            "a study whose id and local ids make another study's observation, sentence and"
-            " region keys",
-            [renamed(s4, "s-slash/a")],
-            ["s-slash/a"],
-            "already belongs to study s-slash",
-        ),
-        (
             "a stored study re-sent with a child level past 64-bit integers",
             [accepted(s5, deep_child)],
             ["s50000005"],
@@ -161,10 +154,8 @@ def clash_cases(
 def test_many_clashes_in_a_row_are_refused_by_name_and_change_nothing_stored(store, settings, demo):
     load_demo_with_qa(store, settings)
     expected = dict(demo)  # what the graph must hold for each stored study
-    # Studies whose ids and local ids compose the keys the slash case collides with.
-    slashed = renamed(demo["s50000004"], "s-slash", O01="a/O01", S01="a/S01", chest="a/chest")
-    load_scene_graphs(store, [slashed], progress=False)
-    expected["s-slash"] = slashed
+    # An id with a '/' (which could compose another study's `study/local` key) never gets
+    # this far: the model refuses it (tests/test_hostile_input.py).
     questions = store.run("MATCH (q:Question) RETURN count(q) AS n", read_only=True)[0]["n"]
     assert questions > 0
 

@@ -18,7 +18,7 @@ from cxrkg.ingest.load import load_scene_graphs
 from cxrkg.ingest.model import ComparisonRelation, SceneGraph
 from cxrkg.qa_gen.answers import walk
 from cxrkg.qa_gen.generate import StudyQA, generate_batch, generate_qa
-from cxrkg.qa_gen.sampling import DEFAULT_REGIONS
+from cxrkg.qa_gen.sampling import DEVICE_REGIONS
 
 # Image ids are written as these placeholders and made unique per study in scene_graph().
 PA, LAT = "@PA", "@LAT"
@@ -694,7 +694,7 @@ def test_region_device_questions(qa_all):
     assert texts(of_type(no, "related_information")) == [
         "The endotracheal tube terminates 4 cm above the carina."
     ]
-    # a read report that names no device: each default region is asked about, "no", graded
+    # a read report that names no device: each device region is asked about, "no", graded
     # as a negative the report does not state; other regions are not asked about
     no = find(qa_all[S3], "C08_has_region_device", region="lungs")
     assert texts(mains(no)) == ["No, there is no device in the lungs."]
@@ -706,7 +706,7 @@ def test_region_device_questions(qa_all):
         for q in qa_all[S3]
         if q["question_type"] == "C08_has_region_device"
     }
-    assert asked <= set(DEFAULT_REGIONS)
+    assert asked <= set(DEVICE_REGIONS)
 
 
 # -- D ---------------------------------------------------------------------------------------
