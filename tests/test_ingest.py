@@ -255,9 +255,17 @@ def test_imagenome_images_of_one_study_merge_and_comparisons_link_to_the_previou
     assert lll["cccc0003-11111111-22222222-33333333-44444444"].bboxes == [
         (1340.0, 1700.0, 2340.0, 2300.0)
     ]
-    atelectasis = next(o for o in sg.observations.values() if o.obs_entities == ["atelectasis"])
+    # one phrase, two labels: one observation with both findings, one answer per phrase
+    atelectasis = next(o for o in sg.observations.values() if "atelectasis" in o.obs_entities)
+    assert atelectasis.obs_entities == ["lung opacity", "atelectasis"]
     assert atelectasis.positiveness == "pos" and atelectasis.changes == ["improved"]
     assert atelectasis.modifiers["severity"] == ["mild"]
+    # subcategories from the ontology (ImaGenome gives only a category): B08-B11 apply
+    assert atelectasis.obs_subcategories == ["LUNG_FIELD", "LUNG_VOLUME"]
+    # the indication's answer is built from the report's observations
+    answer = sg.indication.answer_for_indication
+    assert answer is not None and answer.name == "lung opacity and atelectasis"
+    assert sg.indication.indication == "Cough, follow-up."
     heart = next(
         o for o in sg.observations.values() if o.obs_entities == ["enlarged cardiac silhouette"]
     )

@@ -28,8 +28,12 @@ RETURN sid AS study_id, 'finding' AS kind, f AS name, prev.study_id AS previous_
 UNION ALL
 UNWIND $study_ids AS sid
 MATCH (prev:Study)-[:NEXT_STUDY]->(s:Study {study_id: sid})-[:HAS_REGION]->(r:StudyRegion)-[cmp:COMPARED_WITH]->(:StudyRegion)
+// one row per region: a comparison stated on each of the study's images is one comparison
+WITH sid, prev, r, cmp ORDER BY cmp.phrase
+WITH sid, prev, r, collect(cmp) AS cmps
 RETURN sid AS study_id, 'region' AS kind, r.region AS name, prev.study_id AS previous_study_id,
        [(r)<-[:LOCATED_AT]-(o:Observation) | o.obs_id] AS cur_ids,
        [] AS cur_pos_ids, [] AS cur_definite_pos_ids, [] AS cur_uncertain_ids, [] AS cur_changes,
        [] AS prev_ids, [] AS prev_pos_ids, [] AS prev_definite_pos_ids, [] AS prev_uncertain_ids,
-       coalesce(cmp.changes, []) AS changes, cmp.phrase AS phrase
+       reduce(acc = [], c IN cmps | acc + [x IN coalesce(c.changes, []) WHERE NOT x IN acc]) AS changes,
+       head([c IN cmps WHERE c.phrase IS NOT NULL | c.phrase]) AS phrase

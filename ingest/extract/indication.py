@@ -87,7 +87,7 @@ def parse_indication(text: str, lexicon: Lexicon) -> RawIndication | None:
         indication = clean
     if indication:
         indication = re.sub(
-            r"^(?:(?:\d{1,3}[- ]?(?:y/?o|year[- ]old)|female|male|woman|man|[MF])\b"
+            r"^(?:(?:\d{1,3}[- ]?(?:y/?o|year[- ]old)|(?:_{2,}|X{3,})\s?[MF]|female|male|woman|man|[MF])\b"
             r"[\s,]*)+(?:with|w/|presenting with|s/p)?\s*",
             "",
             indication,

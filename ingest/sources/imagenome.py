@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from cxrkg.ingest.model import (
     IngestError,
+    LocatedAt,
     Rejected,
     SceneGraph,
     hostile_value,
@@ -47,9 +48,12 @@ def _prefixed(prefix: str, value: Any) -> str:
 
 
 class ImaGenomeSource:
-    """Iterates merged per-study `SceneGraph | Rejected` over a folder of ImaGenome JSON."""
+    """Iterates merged per-study `SceneGraph | Rejected` over a folder of ImaGenome JSON.
+    The ontology (default: the configured one) gives each observation its subcategories and
+    parent findings, and the indication its answer from the study's observations."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, onto: Any = None):
+        self._onto = onto
         if not path.is_dir():
             raise IngestError(f"{path}: not a folder of *{SUFFIX} files")
         self.path = path
@@ -120,9 +124,64 @@ class ImaGenomeSource:
                 study_id=study_id,
                 reason=f"unexpected ImaGenome structure: {exc!r}",
             )
+        self._with_ontology(sg)
         return sg.with_origin(
             str(files[0]) if len(files) == 1 else f"{files[0]} (+{len(files) - 1})"
         )
+
+    def _with_ontology(self, sg: SceneGraph) -> None:
+        """Subcategories and parents of each observation's findings (ImaGenome gives only a
+        category), and the indication's answer built from the observations (ImaGenome gives
+        only the reason for the exam)."""
+        from cxrkg.ingest.extract.concepts import Concepts
+        from cxrkg.ingest.extract.indication import parse_indication
+        from cxrkg.ingest.extract.indication_answer import indication
+        from cxrkg.ingest.extract.lexicon import Lexicon
+        from cxrkg.ingest.mapping import ConceptMapper
+
+        if self._onto is None:
+            from cxrkg.ontology import load_ontology
+
+            self._onto = load_ontology()
+            self._concepts = Concepts(self._onto)
+            self._lexicon = Lexicon.from_ontology(self._onto)
+            self._mapper = ConceptMapper(self._onto, use_embeddings=False)
+        elif not hasattr(self, "_concepts"):
+            self._concepts = Concepts(self._onto)
+            self._lexicon = Lexicon.from_ontology(self._onto)
+            self._mapper = ConceptMapper(self._onto, use_embeddings=False)
+        c = self._concepts
+        for o in sg.observations.values():
+            found = [x for x in (c.finding(e) for e in o.obs_entities) if x is not None]
+            o.obs_subcategories = list(dict.fromkeys(sc for x in found for sc in x.subcategories))
+            o.obs_entities_parents = list(
+                dict.fromkeys(
+                    a for e in o.obs_entities for a in c.ancestors(e) if a not in o.obs_entities
+                )
+            )
+        reason = sg.reason_for_exam
+        raw = parse_indication(reason, self._lexicon) if reason else None
+        if raw is None:
+            return
+        sent_by_obs: dict[str, list[str]] = {}
+        for rel in sg.obs_sent_relations:
+            sent_by_obs.setdefault(rel.observation_id, []).append(rel.sentence_id)
+        ind = indication(raw, sg.observations, sent_by_obs, c, self._mapper)
+        if ind is not None:
+            ind.indication_summary = ind.indication_summary or reason
+            sg.indication = ind
+            answer = ind.answer_for_indication
+            if answer is not None:
+                for r in answer.regions:
+                    if r.region in sg.regions:
+                        sg.located_at_relations.append(
+                            LocatedAt(
+                                region=r.region,
+                                observation_id="OIND",
+                                distances=[],
+                                where_specified="direct",
+                            )
+                        )
 
 
 def _box(obj: dict[str, Any]) -> list[float] | None:
@@ -161,8 +220,11 @@ def merge_images(images: list[dict[str, Any]]) -> dict[str, Any]:
             comparisons.setdefault(rel["relationship_id"], rel)
 
     sentences: dict[str, dict[str, Any]] = {}
-    # One observation per (phrase, relation, label), located at every object naming it.
-    found: dict[tuple[str, str, str], dict[str, Any]] = {}
+    # One observation per (phrase, relation): the labels a phrase asserts together ("left
+    # basilar opacity likely reflects atelectasis": lung opacity, atelectasis) are one
+    # observation with several entities, located at every object naming it; one answer
+    # per phrase, not one per label.
+    found: dict[tuple[str, str], dict[str, Any]] = {}
     for att in attributes:
         region = att["bbox_name"]
         for i, phrase in enumerate(att.get("phrases", [])):
@@ -184,11 +246,13 @@ def merge_images(images: list[dict[str, Any]]) -> dict[str, Any]:
             }
             for label_text in labels:
                 category, relation, label = label_text.split("|", 2)
-                key = (sent_id, relation, label)
+                key = (sent_id, relation)
                 obs = found.get(key)
                 if obs is None:
                     obs = found[key] = _observation(label, category, relation, phrase, cues)
                     obs["_sent"] = sent_id
+                elif label not in obs["obs_entities"]:
+                    _add_label(obs, label, category, relation == "yes")
                 if region not in obs["_regions"]:
                     obs["_regions"].append(region)
 
@@ -326,6 +390,16 @@ def _observation(
         },
         "_regions": [],
     }
+
+
+def _add_label(obs: dict[str, Any], label: str, category: str, positive: bool) -> None:
+    """Another label of the same phrase and relation joins its observation."""
+    obs["obs_entities"].append(label)
+    cat = CATEGORY.get(category, category.upper())
+    if cat not in obs["obs_categories"]:
+        obs["obs_categories"].append(cat)
+    names = " and ".join(obs["obs_entities"]) if positive else " or ".join(obs["obs_entities"])
+    obs["name"] = names if positive else f"no {names}"
 
 
 def _study_quality(observations: dict[str, dict[str, Any]]) -> dict[str, str]:
