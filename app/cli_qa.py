@@ -48,7 +48,10 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
             bool, typer.Option("--all", help="every study in the graph")
         ] = False,
         seed: Annotated[int, typer.Option("--seed", help="sampling and wording seed")] = 0,
-        workers: Annotated[int, typer.Option("--workers", min=1, help="threads")] = 1,
+        workers: Annotated[
+            int,
+            typer.Option("--workers", min=1, help="worker processes (one store connection each)"),
+        ] = 1,
         write_graph: Annotated[
             bool,
             typer.Option("--write-graph", help="also store Question/Answer nodes in the graph"),

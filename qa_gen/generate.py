@@ -3,11 +3,11 @@ answers assembled in Python, graded, exported in the QBA layout and optionally w
 
 from __future__ import annotations
 
-import threading
+import multiprocessing
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -264,8 +264,10 @@ def iter_qa(
     progress: bool = False,
     infer_absent: bool = True,
 ) -> Iterator[StudyQA]:
-    """StudyQA for every study, in the order given, batch by batch (threads when workers>1,
-    each with its own store connection)."""
+    """StudyQA for every study, in the order given, batch by batch. With `workers` > 1 the
+    batches run in that many processes, each with its own connection to the store (answer
+    assembly is Python and holds the GIL: threads would not overlap it); the output is the
+    same whatever the number of workers."""
     ids = list(study_ids)
     weights = read_weights(store)
     batches = list(_batches(ids, batch_size))
@@ -277,30 +279,50 @@ def iter_qa(
                 bar.update(len(batch))
                 yield from done
             return
-        local = threading.local()
-        opened: list[GraphStore] = []
-        lock = threading.Lock()
-
-        def worker_store() -> GraphStore:
-            if store.backend != "falkordb":
-                return store  # the Neo4j driver is thread-safe
-            if not hasattr(local, "store"):
-                local.store = open_store(store.settings, autostart=False, schema=False)
-                with lock:
-                    opened.append(local.store)
-            return local.store
-
-        def run(batch: list[str]) -> list[StudyQA]:
-            return generate_batch(worker_store(), batch, seed, weights, infer_absent=infer_absent)
-
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for batch, done in zip(batches, pool.map(run, batches), strict=True):
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=ctx,
+            initializer=_worker_start,
+            initargs=(store.settings, seed, weights, infer_absent),
+        ) as pool:
+            # at most two batches ahead per worker: memory stays bounded on 100k studies
+            pending: deque[tuple[list[str], Future[list[StudyQA]]]] = deque()
+            todo = iter(batches)
+            for batch in todo:
+                pending.append((batch, pool.submit(_worker_batch, batch)))
+                if len(pending) >= 2 * workers:
+                    break
+            while pending:
+                batch, future = pending.popleft()
+                done = future.result()
+                nxt = next(todo, None)
+                if nxt is not None:
+                    pending.append((nxt, pool.submit(_worker_batch, nxt)))
                 bar.update(len(batch))
                 yield from done
-        for s in opened:
-            s.close()
     finally:
         bar.close()
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _worker_start(settings: Any, seed: int, weights: SamplingWeights, infer_absent: bool) -> None:
+    """A worker process's own connection and the run's fixed inputs."""
+    _WORKER.update(
+        store=open_store(settings, autostart=False, schema=False),
+        seed=seed,
+        weights=weights,
+        infer_absent=infer_absent,
+    )
+
+
+def _worker_batch(batch: list[str]) -> list[StudyQA]:
+    w = _WORKER
+    return generate_batch(
+        w["store"], batch, w["seed"], w["weights"], infer_absent=w["infer_absent"]
+    )
 
 
 def generate_qa(
