@@ -92,6 +92,15 @@ def question(
     }
 
 
+def incomplete(q: dict[str, Any], sd: StudyData) -> dict[str, Any]:
+    """A question answered "nothing there" while part of the report could not be read (a
+    sentence that gave no observation may hold a finding the extractor missed): graded as
+    the seed's INCOMPLETE_MISLEADING (C), so training sets filtered at B leave it out."""
+    if sd.unread_sentences:
+        q["question_quality"]["completeness"] = "INCOMPLETE_MISLEADING"
+    return q
+
+
 def _yes_no(
     row: dict[str, Any],
     ids: str = "obs_ids",
@@ -205,6 +214,10 @@ def _describe_abnormal(
             ),
             *obs_answers(sd, row["obs_ids"], DETAILS),
         ]
+        none = question(
+            sd, qtype, variables, question_text(qtype, rng, **fmt), answers + (related or [])
+        )
+        return [incomplete(none, sd)]
     else:
         return []
     return [
@@ -229,12 +242,12 @@ def _is_abnormal(
     details = row["pos_ids"] if verdict == "yes" else row["obs_ids"]
     if normal:  # "is normal" inverts the verdict, not the evidence
         verdict = "no" if verdict == "yes" else "yes"
+    absent = verdict == "no"
     answers = _yes_no_answers(sd, qtype, verdict, fmt, details, regions=regions)
     if normal:
         answers[0]["positiveness"] = "neg" if verdict == "yes" else "pos"
-    return [
-        question(sd, qtype, variables, question_text(qtype, rng, **fmt), answers + (related or []))
-    ]
+    q = question(sd, qtype, variables, question_text(qtype, rng, **fmt), answers + (related or []))
+    return [incomplete(q, sd) if absent else q]
 
 
 def abnormal_questions(
@@ -337,8 +350,11 @@ def _absent(
     none = template_answer(answer_text(describe, "none", **fmt), MAIN, positiveness="neg", sd=sd)
     no = template_answer(answer_text(has, "no", **fmt), MAIN, positiveness="neg", sd=sd)
     return [
-        question(sd, describe, var, question_text(describe, rng, **fmt), [not_mentioned(none)]),
-        question(sd, has, var, question_text(has, rng, **fmt), [not_mentioned(no)]),
+        incomplete(
+            question(sd, describe, var, question_text(describe, rng, **fmt), [not_mentioned(none)]),
+            sd,
+        ),
+        incomplete(question(sd, has, var, question_text(has, rng, **fmt), [not_mentioned(no)]), sd),
     ]
 
 
@@ -434,12 +450,15 @@ def _region_device_questions(
             )
         )
         out.append(
-            question(
+            incomplete(
+                question(
+                    sd,
+                    "C07_describe_region_device",
+                    var,
+                    question_text("C07_describe_region_device", rng, **fmt),
+                    [none, *obs_answers(sd, elsewhere, RELATED)],
+                ),
                 sd,
-                "C07_describe_region_device",
-                var,
-                question_text("C07_describe_region_device", rng, **fmt),
-                [none, *obs_answers(sd, elsewhere, RELATED)],
             )
         )
     if verdict:
@@ -450,15 +469,14 @@ def _region_device_questions(
         if unstated:
             not_mentioned(answers[0])
         answers += obs_answers(sd, elsewhere, RELATED)
-        out.append(
-            question(
-                sd,
-                "C08_has_region_device",
-                var,
-                question_text("C08_has_region_device", rng, **fmt),
-                answers,
-            )
+        q = question(
+            sd,
+            "C08_has_region_device",
+            var,
+            question_text("C08_has_region_device", rng, **fmt),
+            answers,
         )
+        out.append(incomplete(q, sd) if unstated else q)
     return out
 
 
@@ -499,18 +517,18 @@ def finding_questions(
             verdict, details = "no", row["negated_ancestor_ids"]
         if verdict:
             regions = row["definite_regions"] if verdict == "yes" else []
-            out.append(
-                question(
-                    sd,
-                    has,
-                    var,
-                    question_text(has, rng, **fmt),
-                    _yes_no_answers(
-                        sd, has, verdict, fmt, details, regions=regions, entities=[finding]
-                    )
-                    + related,
-                )
+            q = question(
+                sd,
+                has,
+                var,
+                question_text(has, rng, **fmt),
+                _yes_no_answers(sd, has, verdict, fmt, details, regions=regions, entities=[finding])
+                + related,
             )
+            # a "no" the report does not state (a default negative, or inferred from a
+            # broader finding) rests on the report being read in full
+            stated = any((sd.obs.get(o, {}).get("obs") or {}).get("from_report") for o in details)
+            out.append(incomplete(q, sd) if verdict == "no" and not stated else q)
         definite = row["definite_pos_ids"]
         regions = row["definite_regions"]
         if definite and regions:

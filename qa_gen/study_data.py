@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,18 @@ class StudyData:
         return {
             k[2:]: v for k, v in sorted(self.study.items()) if k.startswith("q_") and v is not None
         }
+
+    @property
+    def unread_sentences(self) -> list[str]:
+        """Report sentences that say something yet gave no observation: the extractor may
+        have missed a finding in them (`uninterpreted_sentence_ids` of the scene graph)."""
+        extra = self.study.get("extra_json")
+        if not extra:
+            return []
+        try:
+            return list(json.loads(extra).get("uninterpreted_sentence_ids") or [])
+        except (ValueError, AttributeError):
+            return []
 
     @property
     def read(self) -> bool:

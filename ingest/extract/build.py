@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from cxrkg.ingest.extract import defaults
+from cxrkg.ingest.extract import defaults, wordlists
 from cxrkg.ingest.extract.concepts import Concepts
 from cxrkg.ingest.extract.indication_answer import indication
+from cxrkg.ingest.extract.lexicon import tokenize
 from cxrkg.ingest.extract.normalize import Item, Normalizer
 from cxrkg.ingest.extract.quality import observation_quality, worst
 from cxrkg.ingest.extract.records import Extraction
@@ -152,7 +153,37 @@ class GraphBuilder:
                 "extractor": extraction.extractor,
                 "extraction_issues": list(extraction.issues),
             }
+        unread = uninterpreted(extraction)
+        if unread:
+            sg.__pydantic_extra__ = {
+                **(sg.__pydantic_extra__ or {}),
+                "uninterpreted_sentence_ids": unread,
+            }
         return sg
+
+
+def uninterpreted(extraction: Extraction) -> list[str]:
+    """FINDINGS/IMPRESSION sentences that say something but gave no observation ("Calcified
+    left hilar XXXX.", "The mediastinal contours are stable."): the extractor may have missed
+    a finding there, so answers that the study has nothing abnormal are graded down for it.
+    Views, technique, comparison and advice are not counted (wordlists/boilerplate.txt)."""
+    if extraction.extractor not in ("rules", "llm"):
+        return []  # a structured source (PadChest labels) has no prose to miss
+    words = wordlists.load()
+    out = []
+    for s in extraction.sentences:
+        if s.section_type not in ("FINDINGS", "IMPRESSION") or s.observations:
+            continue
+        tokens = [t.text for t in tokenize(s.text)]
+        content = [t for t in tokens if t.isalpha() and len(t) > 2 and t != "xxxx"]
+        boiler = any(
+            tuple(tokens[i : i + len(k)]) == k
+            for k in words.boilerplate
+            for i in range(len(tokens))
+        )
+        if len(content) >= 2 and not boiler:
+            out.append(s.sent_id)
+    return out
 
 
 def _emit(

@@ -95,6 +95,7 @@ _DEGREE = {
     "stably",
     "significantly",
     "definitely",
+    "otherwise",
 }
 _PREFIX = {
     "negative": "no ",

@@ -57,6 +57,7 @@ class WordLists:
     normal_aspects: dict[str, str]
     normal_predicates: dict[tuple[str, ...], tuple[str, ...]]
     normal_scopes: dict[str, tuple[str, ...]]
+    boilerplate: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     change_words: frozenset[str] = field(default=frozenset())
 
     @property
@@ -108,6 +109,7 @@ def load() -> WordLists:
         preposition_gap=frozenset(w for (w,) in rows("preposition_gap", 1)),
         normal_aspects=dict(rows("normal_aspects", 2)),
         normal_predicates=_phrase_table(rows("normal_predicates", 1)),
+        boilerplate=_phrase_table(rows("boilerplate", 1)),
         normal_scopes={
             w: tuple(r.strip() for r in regs.split(";") if r.strip())
             for w, regs in rows("normal_scopes", 2)
