@@ -24,6 +24,10 @@ EXAMPLES: tuple[tuple[str, dict[str, object]], ...] = (
 )
 
 
+# Every demo study id starts with it (s50000001 ...): the demo's QA covers only its own studies.
+DEMO_STUDY_PREFIX = "s5000"
+
+
 def demo_dir() -> Path:
     return Path(str(resources.files("cxrkg.demo"))) / "qba"
 
@@ -74,14 +78,10 @@ def generate_demo_qa(store: GraphStore, out_dir: Path):  # noqa: ANN201 - a qa_g
     """Graded QA for the demo studies, exported in the QBA layout and stored in the graph."""
     from cxrkg.qa_gen.generate import generate_qa
 
-    ids = [
-        r["id"]
-        for r in store.run(
-            "MATCH (s:Study) WHERE s.study_id STARTS WITH 's5000' "
-            "RETURN s.study_id AS id ORDER BY id",
-            read_only=True,
-        )
-    ]
+    rows = store.run_named(
+        "graph/study_ids_with_prefix", {"prefix": DEMO_STUDY_PREFIX}, read_only=True
+    )
+    ids = [r["study_id"] for r in rows]
     return generate_qa(store, ids, out_dir, seed=0, write_graph=True)
 
 

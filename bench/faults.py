@@ -25,6 +25,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from cxrkg.app.demo import demo_dir  # noqa: E402
 from cxrkg.config import Settings  # noqa: E402
+from cxrkg.cypher.queries import NamedQuery, load_query  # noqa: E402
 from cxrkg.cypher.server import EmbeddedFalkorDB  # noqa: E402
 from cxrkg.cypher.store import FalkorDBStore, StoreError  # noqa: E402
 from cxrkg.demo.replicate import replicate  # noqa: E402
@@ -33,8 +34,8 @@ from cxrkg.ingest.model import SceneGraph  # noqa: E402
 from cxrkg.ingest.sources.qba import QBASource, write_qba_tree  # noqa: E402
 from cxrkg.ingest.verify import graph_differences  # noqa: E402
 
-COUNT_STUDIES = "MATCH (s:Study) RETURN count(s) AS n"
-COUNT_LINKS = "MATCH (:Study)-[r:NEXT_STUDY]->(:Study) RETURN count(r) AS n"
+COUNT_STUDIES = load_query("graph/label_count").with_names(label="Study")
+COUNT_LINKS = load_query("graph/type_count").with_names(type="NEXT_STUDY")
 
 
 def free_port() -> int:
@@ -43,9 +44,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def count(store: FalkorDBStore, query: str) -> int:
+def count(store: FalkorDBStore, query: NamedQuery) -> int:
     try:
-        return int(store.run(query, read_only=True)[0]["n"])
+        return int(store.run_named(query, read_only=True)[0]["n"])
     except (StoreError, IndexError):
         return 0
 

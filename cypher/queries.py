@@ -3,18 +3,24 @@
 A file starts with comment lines: the first says what the query returns, later ones
 may document parameters as `// $name: what it is`. A query's name is its path without
 the extension, e.g. `explore/studies_with_finding`.
+
+Neither engine takes a label or a relationship type as a parameter, so a query over one
+the caller chooses names it with a slot, a quoted name in braces (``MATCH (n:`{label}`)``,
+still valid Cypher for the linter), documented as `// {label}: what it is` and filled in
+by `NamedQuery.with_names(label="Study")`.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _PARAM_DOC = re.compile(r"^//\s*\$([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.*)$")
+_SLOT = re.compile(r"`\{([A-Za-z_][A-Za-z0-9_]*)\}`")
 
 
 class UnknownQuery(KeyError):
@@ -34,6 +40,26 @@ class NamedQuery:
     @property
     def folder(self) -> str:
         return self.name.split("/", 1)[0]
+
+    @property
+    def slots(self) -> tuple[str, ...]:
+        """The names of its label or relationship-type slots, in order of appearance."""
+        return tuple(dict.fromkeys(_SLOT.findall(self.text)))
+
+    def with_names(self, **names: str) -> NamedQuery:
+        """This query with each slot filled in by the label or type given for it, quoted."""
+        slots = set(self.slots)
+        if names.keys() != slots:
+            raise ValueError(
+                f"query {self.name!r} has the slots {sorted(slots)}, given {sorted(names)}"
+            )
+        text = _SLOT.sub(lambda m: quote_name(names[m.group(1)]), self.text)
+        return replace(self, text=text)
+
+
+def quote_name(name: str) -> str:
+    """A label, relationship type or property name as a quoted Cypher identifier."""
+    return "`" + name.replace("`", "``") + "`"
 
 
 def queries_root() -> Path:

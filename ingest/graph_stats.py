@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
+from cxrkg.cypher.queries import load_query
 from cxrkg.cypher.store import GraphStore
-
-
-def _quoted(name: str) -> str:
-    return "`" + name.replace("`", "``") + "`"
 
 
 def graph_stats(store: GraphStore) -> dict[str, dict[str, int]]:
@@ -18,17 +15,13 @@ def graph_stats(store: GraphStore) -> dict[str, dict[str, int]]:
     """
     labels = [r["label"] for r in store.run_named("explore/labels", read_only=True)]
     types = [r["type"] for r in store.run_named("explore/relationship_types", read_only=True)]
+    per_label, per_type = load_query("graph/label_count"), load_query("graph/type_count")
     nodes = {
-        label: int(
-            store.run(f"MATCH (n:{_quoted(label)}) RETURN count(n) AS n", read_only=True)[0]["n"]
-        )
+        label: int(store.run_named(per_label.with_names(label=label), read_only=True)[0]["n"])
         for label in labels
     }
     rels = {
-        t: int(
-            store.run(f"MATCH ()-[r:{_quoted(t)}]->() RETURN count(r) AS n", read_only=True)[0]["n"]
-        )
-        for t in types
+        t: int(store.run_named(per_type.with_names(type=t), read_only=True)[0]["n"]) for t in types
     }
     drop = {"CxrkgKeyRegistry"}  # FalkorDB keeps labels of deleted nodes
     return {

@@ -157,15 +157,15 @@ def graph_differences(store: GraphStore, reference: GraphStore, most: int = 10) 
             a, b = mine[kind].get(name, 0), theirs[kind].get(name, 0)
             if a != b:
                 found.append(f"{kind} {name}: {a:,} here, {b:,} in the reference")
-    chain = "MATCH (a:Study)-[:NEXT_STUDY]->(b:Study) RETURN a.study_id AS a, b.study_id AS b"
-    links = [{(r["a"], r["b"]) for r in s.run(chain, read_only=True)} for s in (store, reference)]
+    links = [
+        {(r["a"], r["b"]) for r in s.run_named("load/next_study_pairs", read_only=True)}
+        for s in (store, reference)
+    ]
     if links[0] != links[1]:
         found.append(
             f"NEXT_STUDY: {len(links[1] - links[0]):,} missing, {len(links[0] - links[1]):,} extra"
         )
-    ids = [
-        r["id"] for r in reference.run("MATCH (s:Study) RETURN s.study_id AS id", read_only=True)
-    ]
+    ids = [r["study_id"] for r in reference.run_named("graph/study_ids", read_only=True)]
     for i in range(0, len(ids), 200):
         part = ids[i : i + 200]
         here, there = stored_snapshots(store, part), stored_snapshots(reference, part)

@@ -324,7 +324,7 @@ def _relink(store: GraphStore, onto: Ontology, report: SyncReport) -> set[str]:
     studies).
     """
     affected: set[str] = set()
-    study_ids = [r["study_id"] for r in store.run_named("ontology/study_ids", read_only=True)]
+    study_ids = [r["study_id"] for r in store.run_named("graph/study_ids", read_only=True)]
     for kind, texts, link, unlink, missing in (
         (
             "finding",

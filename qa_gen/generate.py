@@ -246,8 +246,8 @@ def load_params(query: str, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def all_study_ids(store: GraphStore) -> list[str]:
-    rows = store.run("MATCH (s:Study) RETURN s.study_id AS id ORDER BY id", read_only=True)
-    return [r["id"] for r in rows]
+    rows = store.run_named("graph/study_ids", read_only=True)
+    return [r["study_id"] for r in rows]
 
 
 def _batches(ids: list[str], size: int) -> Iterator[list[str]]:

@@ -189,6 +189,21 @@ def test_dockerfile_builds_the_app_image_from_python_311_slim() -> None:
     assert pinned and f'"torch=={pinned.group(1)}"' in pyproject
 
 
+def test_pip_install_ships_every_python_package_of_the_repository() -> None:
+    import os
+    import tomllib
+
+    # The image runs `pip install .`, which installs only the packages pyproject lists.
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    found = set()
+    for folder, dirs, files in os.walk(REPO):
+        dirs[:] = [d for d in dirs if d not in {"tests", "build", "node_modules"} and d[0] != "."]
+        if "__init__.py" in files:
+            found.add(".".join(("cxrkg", *Path(folder).relative_to(REPO).parts)))
+    assert "cxrkg.cypher.store" in found
+    assert set(pyproject["tool"]["setuptools"]["packages"]) == found
+
+
 def test_dockerignore_keeps_git_and_node_modules_out_of_the_build() -> None:
     lines = (REPO / ".dockerignore").read_text(encoding="utf-8").splitlines()
     assert ".git" in lines and "**/node_modules" in lines

@@ -109,3 +109,31 @@ def test_schema_statements_are_sent_only_when_the_schema_changed(store, settings
     assert again.setup_schema() is True
     assert again.setup_schema() is False
     again.close()
+
+
+def test_every_store_name_imports_from_the_package_and_lives_in_the_module_of_its_job():
+    import importlib
+
+    import cxrkg.cypher.store as front
+
+    homes = {
+        "interface": ["GraphStore", "open_store", "chunks"],
+        "falkordb_backend": ["FalkorDBStore"],
+        "neo4j_backend": ["Neo4jStore"],
+        "params": ["EncodedParams", "cypher_params_body"],
+        "results": ["GraphNode", "GraphRel", "GraphPath", "to_jsonable"],
+        "schema": ["NODE_KEYS"],
+        "errors": [
+            "StoreError",
+            "StoreUnavailable",
+            "StoreDiskFull",
+            "ReadOnlyViolation",
+            "QueryLimitExceeded",
+            "StoreBusy",
+        ],
+    }
+    for module, names in homes.items():
+        home = importlib.import_module(f"cxrkg.cypher.store.{module}")
+        for name in names:
+            assert getattr(front, name) is getattr(home, name), f"{name} in {module}"
+    assert sorted(front.__all__) == sorted(n for names in homes.values() for n in names)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cxrkg.cypher.store import GraphNode, GraphPath, GraphRel
+from cxrkg.cypher.store.results import GraphNode, GraphPath, GraphRel
 
 # One colour per label of the graph model; anything else gets grey.
 LABEL_COLOURS: dict[str, str] = {
