@@ -133,10 +133,9 @@ class FalkorDBStore(GraphStore):
             if "empty key" in msg.lower() or "invalid graph operation on empty key" in msg.lower():
                 return []  # the graph does not exist yet: nothing to read
             raise self._explain(msg, name, timeout_ms) from exc
-        header = [h[1] if isinstance(h, list | tuple) else h for h in (result.header or [])]
+        header = [str(h[1] if isinstance(h, list | tuple) else h) for h in (result.header or [])]
         return [
-            {str(col): from_falkordb(val) for col, val in zip(header, row, strict=False)}
-            for row in result.result_set
+            dict(zip(header, map(from_falkordb, row), strict=False)) for row in result.result_set
         ]
 
     def _explain(self, msg: str, name: str | None, timeout_ms: int | None) -> StoreError:

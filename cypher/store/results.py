@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 
@@ -58,15 +59,23 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def from_falkordb(value: Any) -> Any:
     """A falkordb client value as plain Python, with graph values as GraphNode/GraphRel/GraphPath."""
-    from falkordb.edge import Edge
-    from falkordb.node import Node
-    from falkordb.path import Path as FPath
-
-    if isinstance(value, Node):
+    # QA reads return hundreds of thousands of values per batch, nearly all scalars or lists
+    # of scalars: those go straight through, before any isinstance test against graph types.
+    if isinstance(value, _SCALARS):
+        return value
+    if isinstance(value, list):
+        return [v if isinstance(v, _SCALARS) else from_falkordb(v) for v in value]
+    if isinstance(value, dict):
+        return {k: v if isinstance(v, _SCALARS) else from_falkordb(v) for k, v in value.items()}
+    node, edge, path = _falkordb_types()
+    if isinstance(value, node):
         return GraphNode(str(value.id), tuple(value.labels or ()), dict(value.properties))
-    if isinstance(value, Edge):
+    if isinstance(value, edge):
         return GraphRel(
             str(value.id),
             value.relation,
@@ -74,16 +83,22 @@ def from_falkordb(value: Any) -> Any:
             str(_node_id(value.dest_node)),
             dict(value.properties),
         )
-    if isinstance(value, FPath):
+    if isinstance(value, path):
         return GraphPath(
             tuple(from_falkordb(n) for n in value.nodes()),
             tuple(from_falkordb(e) for e in value.edges()),
         )
-    if isinstance(value, list):
-        return [from_falkordb(v) for v in value]
-    if isinstance(value, dict):
-        return {k: from_falkordb(v) for k, v in value.items()}
     return value
+
+
+@cache
+def _falkordb_types() -> tuple[type, type, type]:
+    # Imported on first use so that a Neo4j-only install never needs the falkordb client.
+    from falkordb.edge import Edge
+    from falkordb.node import Node
+    from falkordb.path import Path as FPath
+
+    return Node, Edge, FPath
 
 
 def _node_id(node: Any) -> Any:
