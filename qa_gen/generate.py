@@ -415,7 +415,8 @@ def generate_qa(
             except UnsafePath as exc:
                 writer.summary.refused.append(str(exc))
             else:
-                writer.add(read_scene_graph(store, item.study.study_id), doc)
+                with gc_paused():
+                    writer.add(read_scene_graph(store, item.study.study_id), doc)
         if write_graph:
             pending.append(doc)
             if len(pending) >= batch_size:
@@ -426,7 +427,8 @@ def generate_qa(
     if write_graph and report.studies:
         store.bump_version()
     if writer:
-        report.release = writer.finish(store)
+        with gc_paused():
+            report.release = writer.finish(store)
         report.refused = report.release.refused
     report.missing = [sid for sid in ids if sid not in found]
     report.seconds = time.perf_counter() - started
