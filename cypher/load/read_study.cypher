@@ -44,6 +44,11 @@ CALL {
 }
 CALL {
   WITH s
+  MATCH (s)-[:HAS_INDICATION]->(:Indication)-[:ANSWERED_BY]->(o:Observation)-[l:LOCATED_AT]->(r:StudyRegion)
+  RETURN collect({obs: o.obs_id, region: r.region, props: properties(l)}) AS answer_located_at
+}
+CALL {
+  WITH s
   MATCH (s)-[:HAS_REGION]->(a:StudyRegion)-[rr]->(b:StudyRegion)
   WHERE type(rr) IN ['SUB_REGION_OF', 'LEFT_OF', 'RIGHT_OF', 'REGION_RELATION']
   RETURN collect({from: a.region, to: b.region, type: type(rr), props: properties(rr)}) AS region_rels
@@ -64,4 +69,4 @@ CALL {
   RETURN collect({key: x.key, image_id: i.image_id, props: properties(l)}) AS loc2
 }
 RETURN s AS study, images, sentences, observations, regions, indication, answer, children, obs_sent,
-       located_at, region_rels, loc1 + loc2 + loc3 AS localizations
+       located_at + answer_located_at AS located_at, region_rels, loc1 + loc2 + loc3 AS localizations
