@@ -94,6 +94,14 @@ class Onto:
             self._up[key] = list(self.onto.ancestors(name)) if name in pool else []
         return self._up[key]
 
+    def down(self, name: str) -> list[str]:
+        """Strict descendant regions (PART_OF*1.. inwards), or [] for an unknown region."""
+        key = (name, "below")
+        if key not in self._up:
+            known = name in self.onto.regions
+            self._up[key] = list(self.onto.descendants(name)) if known else []
+        return self._up[key]
+
     def known(self, name: str, kind: str) -> bool:
         return name in (self.onto.findings if kind == "finding" else self.onto.regions)
 
@@ -128,8 +136,11 @@ class PyStudy:
                 {"obs_id": r["child"][local:], "child_type": r["props"].get("child_type")}
             )
         self.located: dict[str, list[str]] = defaultdict(list)  # obs -> regions
+        self.stated: dict[str, set[str]] = defaultdict(set)  # obs -> regions the report states
         for r in rows["located_at"]:
             self.located[r["obs"][local:]].append(r["region"][local:])
+            if r["props"].get("where_specified", "direct") != "default":
+                self.stated[r["obs"][local:]].add(r["region"][local:])
         self.sub_of: dict[str, list[str]] = defaultdict(list)  # region -> study parents
         for r in rows["sub_region_of"]:
             self.sub_of[r["from"][local:]].append(r["to"][local:])
@@ -356,6 +367,27 @@ def rows_c(ps: PyStudy, p: dict[str, Any], targets: list[str]) -> list[dict[str,
         )
 
     study_devices = [oid for oid, o in obs.items() if dev(o)]
+    spans = p["device_spans"]
+
+    def reachable(name: str) -> list[str]:
+        """The study's present or uncertain devices that may lie in the region."""
+        known = ps.o.known(name, "region")
+        near = {name, *ps.o.up(name, "region"), *ps.o.down(name)} if known else set()
+        out = []
+        for oid in study_devices:
+            o = obs[oid]
+            subs = o.get("subcategories") or []
+            if not (o.get("positiveness") == "pos" or _uncertain(o)):
+                continue
+            if (
+                not known
+                or not any(sc in spans for sc in subs)
+                or any(sc in p["device_subcategories"] and sc not in spans for sc in subs)
+                or any(sc in spans and any(r in near for r in spans[sc]) for sc in subs)
+            ):
+                out.append(oid)
+        return out
+
     out = []
     for name in targets:
         own = name in regs
@@ -399,6 +431,7 @@ def rows_c(ps: PyStudy, p: dict[str, Any], targets: list[str]) -> list[dict[str,
                 ],
                 "other_side_ids": _outside(obs, located, sub, other_side) if sub else [],
                 "study_device_ids": study_devices,
+                "reachable_device_ids": reachable(name),
             }
         )
     return out
@@ -477,6 +510,12 @@ def rows_d(
                 "definite_pos_ids": definite,
                 "definite_regions": _uniq(
                     r for oid in definite for r in obs[oid].get("regions") or []
+                ),
+                "definite_stated_regions": _uniq(
+                    r
+                    for oid in definite
+                    for r in obs[oid].get("regions") or []
+                    if r in ps.stated.get(oid, ())
                 ),
                 "severities": severities,
                 "uncertain_ids": [oid for oid in matched if _uncertain(obs[oid])],

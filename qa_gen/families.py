@@ -117,6 +117,25 @@ def _yes_no(
     return None
 
 
+def _side(name: str) -> str | None:
+    first = name.split(" ", 1)[0]
+    return first if first in ("left", "right") else None
+
+
+def _half_said(sd: StudyData, ids: list[str], regions: list[str] | None = None) -> bool:
+    """Whether a "nothing there" rests on what the report says of one side only ("the left
+    lung is clear"), while the question covers both: the other side went unsaid."""
+    sides = set()
+    for oid in ids:
+        o = sd.obs.get(oid, {}).get("obs") or {}
+        if o.get("from_report"):
+            sides.add(o.get("laterality") if o.get("laterality") in ("left", "right") else None)
+    if len(sides) != 1 or None in sides:
+        return False
+    (said,) = sides
+    return not any(_side(r) == said for r in regions or [])
+
+
 def _findings_only(row: dict[str, Any]) -> dict[str, Any]:
     """The row's abnormality view: devices and technique are neither abnormal nor normal."""
     return {
@@ -207,7 +226,12 @@ def _describe_abnormal(
 ) -> list[dict[str, Any]]:
     if row["pos_ids"]:
         answers = obs_answers(sd, row["pos_ids"], MAIN)
-    elif row["obs_ids"] and not row["uncertain_ids"] and not row.get("open_above_ids"):
+    elif (
+        row["obs_ids"]
+        and not row["uncertain_ids"]
+        and not row.get("open_above_ids")
+        and not _half_said(sd, row["obs_ids"], regions)
+    ):
         answers = [
             template_answer(
                 answer_text(qtype, "none", **fmt), MAIN, positiveness="neg", regions=regions, sd=sd
@@ -237,12 +261,18 @@ def _is_abnormal(
     regions: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     verdict = _yes_no(row)
-    if verdict is None or (verdict == "no" and row.get("open_above_ids")):
-        return []  # a finding in a broader region may lie here: the graph cannot say "no"
+    if verdict is None or (
+        verdict == "no"
+        and (row.get("open_above_ids") or _half_said(sd, row["obs_ids"], regions))
+    ):
+        # a finding in a broader region may lie here, or the report spoke of one side only:
+        # the graph cannot say "no"
+        return []
     details = row["pos_ids"] if verdict == "yes" else row["obs_ids"]
+    # "nothing abnormal there", however asked: "Is X abnormal? No" and "Is X normal? Yes"
+    absent = verdict == "no"
     if normal:  # "is normal" inverts the verdict, not the evidence
         verdict = "no" if verdict == "yes" else "yes"
-    absent = verdict == "no"
     answers = _yes_no_answers(sd, qtype, verdict, fmt, details, regions=regions)
     if normal:
         answers[0]["positiveness"] = "neg" if verdict == "yes" else "pos"
@@ -285,7 +315,7 @@ def abnormal_questions(
         out += _presence(
             sd, "B12_describe_device", "B13_has_devices", var, device_words(row["value"]), rng, row
         )
-    if sd.read:
+    if sd.names_its_devices:
         # a read report names every line, tube and device it sees: "No, no devices can be seen."
         named = {row["value"] for row in by_kind.get("device_subcat", [])}
         for sub in [None, *REPORTED_DEVICE_SUBCATEGORIES] if not devices else []:
@@ -303,7 +333,9 @@ def abnormal_questions(
     for row in artifacts:
         out += _describe_abnormal(sd, "B15_describe_imaging_artifacts", {}, rng, row, {})
         out += _presence(sd, None, "B16_has_imaging_artifacts", {}, {}, rng, row)
-    if not artifacts and sd.read:
+    if not artifacts and not by_kind.get("acquisition") and sd.read:
+        # a report that remarks on technique ("underpenetrated", "limited by body habitus")
+        # may be naming what a reader would call an artifact: no "no artifacts" for it
         out += _absent(
             sd, "B15_describe_imaging_artifacts", "B16_has_imaging_artifacts", {}, rng, None
         )
@@ -422,12 +454,14 @@ def _region_device_questions(
     verdict = _yes_no(device_row)
     elsewhere: list[str] = []
     unstated = False
-    if verdict is None and not row["device_ids"]:
+    if verdict is None and not row["device_ids"] and sd.names_its_devices:
         asked = row["in_study"] or row["sub_ids"] or region in DEVICE_REGIONS
-        if row["study_device_ids"] and asked:
-            # The report describes the study's devices, none of them in this region.
-            verdict, elsewhere, unstated = "no", row["study_device_ids"], True
-        elif region in DEVICE_REGIONS and sd.read:
+        if row["study_device_ids"]:
+            # The report describes the study's devices, none of them in this region, nor
+            # of a kind that may reach it (a pacemaker's leads pass the SVC, unsaid).
+            if asked and not row["reachable_device_ids"]:
+                verdict, elsewhere, unstated = "no", row["study_device_ids"], True
+        elif region in DEVICE_REGIONS:
             verdict, unstated = "no", True  # a read report that names no device
     if row["device_ids"]:
         out.append(
@@ -515,6 +549,8 @@ def finding_questions(
         if verdict is None and not row["obs_ids"] and row["negated_ancestor_ids"]:
             # Never mentioned, but a broader finding is certainly absent: so is this one.
             verdict, details = "no", row["negated_ancestor_ids"]
+        if verdict == "no" and _half_said(sd, details):
+            verdict = None  # "the left lung is clear" says nothing of the right
         if verdict:
             regions = row["definite_regions"] if verdict == "yes" else []
             q = question(
@@ -530,7 +566,9 @@ def finding_questions(
             stated = any((sd.obs.get(o, {}).get("obs") or {}).get("from_report") for o in details)
             out.append(incomplete(q, sd) if verdict == "no" and not stated else q)
         definite = row["definite_pos_ids"]
-        regions = row["definite_regions"]
+        # a device is where the report puts it: its default region is a guess ("pacemaker":
+        # the heart, where its leads are, not the chest wall, where its generator is)
+        regions = row["definite_stated_regions"] if device else row["definite_regions"]
         if definite and regions:
             main = template_answer(
                 answer_text(where, "answer", **fmt, regions=join_words(regions)),

@@ -3,9 +3,14 @@ the parameters every family query takes, in one place."""
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from cxrkg.ontology.values import GENERIC_FINDINGS, NORMAL_FINDINGS
+
+DATA = Path(__file__).parent / "data"
 
 # Finding categories of devices: support devices and implants, and tubes, lines and
 # catheters. A device is neither normal nor abnormal, whatever its category.
@@ -37,6 +42,18 @@ SKIPPED_SUBCATEGORIES: tuple[str, ...] = ("GENERAL",)
 # An observation with only these subcategories is neither normal nor abnormal: "status post
 # sternotomy" in an otherwise normal study (a lobectomy, with LUNG_FIELD too, is abnormal).
 NEUTRAL_SUBCATEGORIES: tuple[str, ...] = ("POSTSURGICAL",)
+# A report that describes surgery of these subcategories ("median sternotomy", "spinal
+# fusion") may leave its hardware unnamed, or masked as in IU's "sternotomy XXXX": its
+# silence about devices answers nothing.
+HARDWARE_SUBCATEGORIES: tuple[str, ...] = ("POSTSURGICAL",)
+
+
+@lru_cache(maxsize=1)
+def device_spans() -> dict[str, list[str]]:
+    """Where a device of each subcategory may lie (`data/device_spans.json`): C08 answers
+    "no device there" only for a region none of the study's devices may reach."""
+    spans = json.loads((DATA / "device_spans.json").read_text(encoding="utf-8"))
+    return {k: list(v) for k, v in spans.items() if not k.startswith("_")}
 
 
 def family_params() -> dict[str, Any]:
@@ -53,6 +70,7 @@ def family_params() -> dict[str, Any]:
         # a negative observation of these says its region is normal ("unremarkable")
         "normal_statement_entities": ["abnormal"],
         "neutral_subcategories": list(NEUTRAL_SUBCATEGORIES),
+        "device_spans": device_spans(),
     }
 
 

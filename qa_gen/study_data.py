@@ -8,6 +8,7 @@ from functools import cached_property
 from typing import Any
 
 from cxrkg.cypher.store import GraphStore
+from cxrkg.qa_gen.scopes import HARDWARE_SUBCATEGORIES
 
 
 @dataclass
@@ -55,6 +56,18 @@ class StudyData:
         issue = self.study.get("q_issue_level")
         return issue not in ("NON_INTERPRETABLE", "DISCARDED") and any(
             (o.get("obs") or {}).get("from_report") and oid != "OIND" for oid, o in self.obs.items()
+        )
+
+    @cached_property
+    def names_its_devices(self) -> bool:
+        """Whether the report's silence about devices answers "none": it was read, and it
+        describes no surgery that may leave hardware it does not name."""
+        return self.read and not any(
+            (o.get("obs") or {}).get("positiveness") == "pos"
+            and any(
+                sc in HARDWARE_SUBCATEGORIES for sc in (o.get("obs") or {}).get("subcategories") or []
+            )
+            for o in self.obs.values()
         )
 
     @property

@@ -14,6 +14,9 @@ OPTIONAL MATCH (s)-[:HAS_OBSERVATION]->(o:Observation)
 // report order by obs_id, so regions and severities read in a fixed order
 WITH sid, o ORDER BY sid, o.obs_id
 WITH sid, collect(o {.obs_id, .certainty, .categories, .regions, .modifiers,
+       // the regions the report states (not the finding's default region), in the observation's order
+       stated: [r IN coalesce(o.regions, []) WHERE r IN [(o)-[l:LOCATED_AT]->(lr:StudyRegion)
+            WHERE coalesce(l.where_specified, 'direct') <> 'default' | lr.region]],
        pos: o.positiveness = 'pos' AND NOT (size(coalesce(o.entities, [])) > 0
             AND all(e IN o.entities WHERE e IN $normal_entities)),
        neg: o.positiveness = 'neg',
@@ -44,6 +47,8 @@ RETURN sid AS study_id,
        [x IN matched WHERE x.pos AND x.certainty IN ['certain', 'likely'] | x.obs_id] AS definite_pos_ids,
        reduce(acc = [], x IN [y IN matched WHERE y.pos AND y.certainty IN ['certain', 'likely']] |
               acc + [r IN coalesce(x.regions, []) WHERE NOT r IN acc]) AS definite_regions,
+       reduce(acc = [], x IN [y IN matched WHERE y.pos AND y.certainty IN ['certain', 'likely']] |
+              acc + [r IN x.stated WHERE NOT r IN acc]) AS definite_stated_regions,
        reduce(acc = [], x IN [y IN matched WHERE y.pos AND y.certainty IN ['certain', 'likely']] |
               acc + [m IN coalesce(x.modifiers, []) WHERE m STARTS WITH 'severity:' AND NOT substring(m, 9) IN acc
                      | substring(m, 9)]) AS severities,
