@@ -371,8 +371,10 @@ def ingest_reports(
     """Extract the reports at `path` and load their scene graphs (an IngestReport). With
     `executor="ray"` the extraction runs in Ray actors (`ingest.extract.ray_extract`) and
     this process loads what they return, in the order of the reports."""
+    from cxrkg.config import get_settings
     from cxrkg.ingest.load import load_scene_graphs
 
+    settings = get_settings()
     if extractor not in ("rules", "llm"):
         raise ValueError(f"unknown extractor {extractor!r}: use 'rules' or 'llm'")
     if executor == "ray":
@@ -381,11 +383,11 @@ def ingest_reports(
         graphs = scene_graphs_on_ray(
             report_inputs(Path(path), limit=limit, **csv_options),
             extractor=extractor,
-            settings=store.settings,
+            settings=settings,
             address=ray_address,
         )
     elif executor == "local":
-        pipeline = ReportPipeline(extractor=extractor)
+        pipeline = ReportPipeline(settings=settings, extractor=extractor)
         graphs = report_scene_graphs(Path(path), pipeline, limit=limit, **csv_options)
     else:
         raise ValueError(f"unknown executor {executor!r}: use 'local' or 'ray'")
