@@ -124,7 +124,11 @@ def main() -> None:
             store.close()
 
     load = os.getloadavg()[0]
-    print(f"{n:,} studies, parts of {args.part_size}; load average {load:.1f} at the end\n")
+    questions = runs["this process"][1]
+    print(
+        f"{n:,} studies, {questions:,} QA pairs, parts of {args.part_size};"
+        f" load average {load:.1f} at the end\n"
+    )
     print("| run | seconds | studies/s | QA pairs/s |")
     print("| --- | ---: | ---: | ---: |")
     for label, (seconds, questions) in runs.items():

@@ -298,7 +298,7 @@ def unfinished_run(out: Path) -> str | None:
     """What an earlier, stopped run left in `out` (None: nothing)."""
     parts_dir = Path(out) / PARTS
     manifest = read_manifest(parts_dir)
-    if manifest is None:
+    if manifest is None or manifest.get("merged"):
         return None
     done = sum(1 for p in parts_dir.iterdir() if p.is_dir() and read_done(p))
     total = len(plan_parts(manifest["spec"]["studies"], manifest["spec"]["part_size"]))
@@ -420,7 +420,10 @@ def write_release(
             manifest["dataset_info"],
         )
         report.release.refused = report.refused
-        if not run.keep_parts:
+        if run.keep_parts:
+            manifest["merged"] = True  # kept, but no stopped run to resume
+            (parts_dir / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
+        else:
             shutil.rmtree(parts_dir)
     report.seconds = time.perf_counter() - started
     return report
