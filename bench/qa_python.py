@@ -17,7 +17,7 @@ from typing import Any
 
 from cxrkg.ingest.graph_rows import study_rows
 from cxrkg.ingest.model import SceneGraph
-from cxrkg.qa_gen.generate import study_questions
+from cxrkg.qa_gen.generate import gc_paused, study_questions
 from cxrkg.qa_gen.model import Question
 from cxrkg.qa_gen.sampling import SamplingWeights, study_targets
 from cxrkg.qa_gen.scopes import family_params
@@ -573,7 +573,15 @@ def previous_studies(graphs: list[SceneGraph]) -> dict[str, str]:
 def python_qa(
     graphs: list[SceneGraph], onto: Any, seed: int = 0, infer_absent: bool = True
 ) -> dict[str, list[Question]]:
-    """Every study's questions made from the scene graphs and the ontology alone."""
+    """Every study's questions made from the scene graphs and the ontology alone (with the
+    garbage collector paused, as the Cypher path pauses it for each batch)."""
+    with gc_paused():
+        return _python_qa(graphs, onto, seed, infer_absent)
+
+
+def _python_qa(
+    graphs: list[SceneGraph], onto: Any, seed: int, infer_absent: bool
+) -> dict[str, list[Question]]:
     o = Onto(onto)
     p = family_params()
     studies = {sg.study_id: PyStudy(sg, o) for sg in graphs}

@@ -46,7 +46,27 @@ def obs_answer(
     level: int = 0,
     _seen: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
-    """One observation as an answer, its children as sub-answers (one level deeper)."""
+    """One observation as an answer, its children as sub-answers (one level deeper). The
+    record is the caller's own: families may change it without touching another question's."""
+    key = (obs_id, answer_type, level, _seen)
+    built = sd.answer_cache.get(key)
+    if built is None:
+        built = sd.answer_cache[key] = _obs_answer(sd, obs_id, answer_type, level, _seen)
+    return _own_copy(built)
+
+
+def _own_copy(answer: dict[str, Any]) -> dict[str, Any]:
+    # What families and grading change in place: the record's own keys and answer_quality.
+    return {
+        **answer,
+        "answer_quality": dict(answer["answer_quality"]),
+        "sub_answers": [_own_copy(sub) for sub in answer["sub_answers"]],
+    }
+
+
+def _obs_answer(
+    sd: StudyData, obs_id: str, answer_type: str, level: int, _seen: frozenset[str]
+) -> dict[str, Any]:
     rec = sd.obs[obs_id]
     o = rec["obs"]
     text, from_report = observation_text(o)

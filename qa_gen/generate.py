@@ -3,11 +3,13 @@ answers assembled in Python, graded, exported in the QBA layout and optionally w
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -191,12 +193,12 @@ def _finalize(sd: StudyData, drafts: list[dict[str, Any]]) -> list[Question]:
             q = Question.model_validate(record)
         except ValidationError as exc:
             raise ContractError(f"study {sd.study_id}, {qtype}: {exc}") from exc
-        if q.unknown_fields():
-            raise ContractError(
-                f"study {sd.study_id}, {qtype}: fields outside the QA contract:"
-                f" {', '.join(q.unknown_fields())}"
-            )
         answers = q.all_answers()
+        unknown = q.unknown_fields(answers)
+        if unknown:
+            raise ContractError(
+                f"study {sd.study_id}, {qtype}: fields outside the QA contract: {', '.join(unknown)}"
+            )
         q.obs_ids = list(
             dict.fromkeys(
                 a.source_obs_id
@@ -206,7 +208,7 @@ def _finalize(sd: StudyData, drafts: list[dict[str, Any]]) -> list[Question]:
         )
         q.contains_report_answers = any(a.from_report for a in answers)
         q.contains_template_answers = any(not a.from_report for a in answers)
-        grade_question(q, sd.quality)
+        grade_question(q, sd.quality, answers)
         questions.append(q)
     return questions
 
@@ -252,7 +254,37 @@ def generate_batch(
     mention of a broader finding (through the ontology) is certainly negative: "there is no
     consolidation" answers "Is there any pneumonia?". This is how the sampled extras give
     negative questions; off, only the finding's own negative observations answer "no"."""
-    ids = list(study_ids)
+    with gc_paused():
+        return _generate_batch(
+            store, list(study_ids), seed, weights, extra_regions, extra_findings, infer_absent
+        )
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for the block. Answer assembly makes millions of
+    small objects that live until the batch is written, and none of them form cycles; with
+    the collector on, it rescanned them (and all else alive) so often that it took about two
+    thirds of QA time (200 IU studies: 25.1 s, paused 8.5 s). Memory is still freed by
+    reference counting; the collector resumes after the block."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _generate_batch(
+    store: GraphStore,
+    ids: list[str],
+    seed: int,
+    weights: SamplingWeights | None,
+    extra_regions: Sequence[str],
+    extra_findings: Sequence[str],
+    infer_absent: bool,
+) -> list[StudyQA]:
     weights = weights if weights is not None else read_weights(store)
     studies = read_studies(store, ids)
     present = [sid for sid in ids if sid in studies]
@@ -499,7 +531,8 @@ def collect_qa(
             except UnsafePath as exc:
                 report.refused.append(str(exc))
             else:
-                writer.add(read_scene_graph(store, item.study.study_id), doc)
+                with gc_paused():
+                    writer.add(read_scene_graph(store, item.study.study_id), doc)
         if write_graph:
             pending.append(doc)
             if len(pending) >= batch_size:

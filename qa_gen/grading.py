@@ -3,6 +3,7 @@ section 3a), optionally capped by LLM-judged QA quality; a pair gets the minimum
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from cxrkg.ontology.values import (
@@ -18,13 +19,30 @@ from cxrkg.qa_gen.model import Answer, Question
 
 def _cap(criterion: str, value: Any) -> str:
     try:
+        return _known_cap(criterion, value)
+    except TypeError:  # an unhashable value: look it up without the cache
+        return _known_cap.__wrapped__(criterion, value)
+
+
+@lru_cache(maxsize=1024)
+def _known_cap(criterion: str, value: Any) -> str:
+    # A study grades hundreds of answers over a handful of distinct (criterion, value) pairs.
+    try:
         return quality_grade(criterion, int(value) if isinstance(value, float) else value)
     except KeyError:
         return "A++"  # a value outside the reference set caps nothing we can name
 
 
 def extraction_grade(quality: dict[str, Any]) -> str:
-    return min_grade([_cap(k, v) for k, v in quality.items() if k in EXTRACTION_CRITERIA])
+    try:
+        return _extraction_grade(tuple(quality.items()))
+    except TypeError:
+        return _extraction_grade.__wrapped__(tuple(quality.items()))
+
+
+@lru_cache(maxsize=1024)
+def _extraction_grade(items: tuple[tuple[str, Any], ...]) -> str:
+    return min_grade([_cap(k, v) for k, v in items if k in EXTRACTION_CRITERIA])
 
 
 def worst_quality(records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -42,30 +60,41 @@ def worst_quality(records: list[dict[str, Any]]) -> dict[str, Any]:
 def answer_grade(answer: Answer, judged: bool = True) -> str:
     """Grade of one answer: its observation's extraction quality and its images' boxes, and
     (when `judged`) the LLM-judged criteria in its `answer_quality`."""
+    extracted, with_judged = _answer_grades(answer)
+    return with_judged if judged else extracted
+
+
+def _answer_grades(answer: Answer) -> tuple[str, str]:
+    """(extraction and boxes only, with the judged criteria too)."""
     caps = [extraction_grade(answer.extraction_quality)]
     caps += [
         _cap("localization_quality", loc.localization_quality)
         for loc in answer.localization.values()
     ]
-    if judged:
-        for criterion, value in answer.answer_quality.items():
-            if criterion == "relevance":
-                caps.append(relevance_cap(value, answer.answer_type))
-            elif criterion in QA_CRITERIA:
-                caps.append(_cap(criterion, value))
-    return min_grade(caps)
+    extracted = min_grade(caps)
+    for criterion, value in answer.answer_quality.items():
+        if criterion == "relevance":
+            caps.append(relevance_cap(value, answer.answer_type))
+        elif criterion in QA_CRITERIA:
+            caps.append(_cap(criterion, value))
+    return extracted, min_grade(caps)
 
 
-def grade_question(question: Question, study_quality: dict[str, Any]) -> str:
+def grade_question(
+    question: Question, study_quality: dict[str, Any], answers: list[Answer] | None = None
+) -> str:
     """Fill the question's extraction quality, localization quality per image and ratings;
-    return its rating (minimum over the scene graph and all answers)."""
-    answers = question.all_answers()
+    return its rating (minimum over the scene graph and all answers; `answers` is
+    `question.all_answers()` when the caller has it already)."""
+    answers = question.all_answers() if answers is None else answers
     grades = [extraction_grade(study_quality)]
     per_image: dict[str, Any] = {}
+    extracted: list[str] = []
     for ans in answers:
-        grade = answer_grade(ans)
+        unjudged, grade = _answer_grades(ans)
         ans.answer_quality["rating"] = grade
         grades.append(grade)
+        extracted.append(unjudged)
         for image_id, loc in ans.localization.items():
             value = loc.localization_quality
             if value is None:
@@ -83,8 +112,6 @@ def grade_question(question: Question, study_quality: dict[str, Any]) -> str:
         if criterion in qq:
             grades.append(_cap(criterion, qq[criterion]))
     rating = min_grade(grades)
-    qq["extraction_rating"] = min_grade(
-        [grades[0]] + [answer_grade(a, judged=False) for a in answers]
-    )
+    qq["extraction_rating"] = min_grade([grades[0], *extracted])
     qq["rating"] = rating
     return rating

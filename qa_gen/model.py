@@ -143,17 +143,24 @@ class Question(_Record):
         return self
 
     def all_answers(self) -> list[Answer]:
-        """Every answer of the tree, parents before children."""
-        return [a for top in self.answers for a in top.walk()]
+        """Every answer of the tree, parents before children (depth first)."""
+        out: list[Answer] = []
+        stack = list(reversed(self.answers))
+        while stack:
+            answer = stack.pop()
+            out.append(answer)
+            stack.extend(reversed(answer.sub_answers))
+        return out
 
     @property
     def rating(self) -> str | None:
         return self.question_quality.get("rating")
 
-    def unknown_fields(self) -> list[str]:
-        """Fields outside the contract, at any level (generation adds none)."""
+    def unknown_fields(self, answers: list[Answer] | None = None) -> list[str]:
+        """Fields outside the contract, at any level (generation adds none); `answers` is
+        `all_answers()` when the caller has it already."""
         out = [f"question.{k}" for k in self.model_extra or {}]
-        for a in self.all_answers():
+        for a in self.all_answers() if answers is None else answers:
             out += [f"answer {a.answer_id}.{k}" for k in a.model_extra or {}]
             for image_id, loc in a.localization.items():
                 out += [

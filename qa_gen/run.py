@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from cxrkg.cypher.store import GraphStore, open_store
 from cxrkg.qa_gen.export import ReleaseOptions, dataset_info
-from cxrkg.qa_gen.generate import BATCH_SIZE, Judge, QAReport, collect_qa, judge_of
+from cxrkg.qa_gen.generate import BATCH_SIZE, Judge, QAReport, collect_qa, gc_paused, judge_of
 from cxrkg.qa_gen.parts import PartWriter, mark_done, merge_parts, read_done
 
 PART_SIZE = 1000  # studies per part: what a stopped run may have to redo, and a Ray task
@@ -412,13 +412,14 @@ def write_release(
             f" when every shard is done: cxrkg qa merge {out} [OTHER_SHARD_OUTS...] --out RELEASE"
         )
     else:
-        report.release = merge_parts(
-            [parts_dir / p.name for p in every],
-            [records[p]["release"] for p in every],
-            out,
-            release,
-            manifest["dataset_info"],
-        )
+        with gc_paused():
+            report.release = merge_parts(
+                [parts_dir / p.name for p in every],
+                [records[p]["release"] for p in every],
+                out,
+                release,
+                manifest["dataset_info"],
+            )
         report.release.refused = report.refused
         if run.keep_parts:
             manifest["merged"] = True  # kept, but no stopped run to resume
@@ -489,13 +490,14 @@ def merge_release(
     for part in every:
         report.add(report_from_json(found[part][1]["qa"]))
     report.fresh_questions = 0
-    report.release = merge_parts(
-        [found[p][0] for p in every],
-        [found[p][1]["release"] for p in every],
-        out,
-        release,
-        first["dataset_info"],
-    )
+    with gc_paused():
+        report.release = merge_parts(
+            [found[p][0] for p in every],
+            [found[p][1]["release"] for p in every],
+            out,
+            release,
+            first["dataset_info"],
+        )
     report.release.refused = report.refused
     report.seconds = time.perf_counter() - started
     return report

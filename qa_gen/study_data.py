@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from cxrkg.cypher.store import GraphStore
@@ -21,15 +22,21 @@ class StudyData:
     regions: dict[str, dict[str, Any]] = field(default_factory=dict)
     # parent observation of each child, so answers nest children under their parents
     parent_of: dict[str, str] = field(default_factory=dict)
+    # answers already built from observations, by (obs_id, answer type, level, ancestors):
+    # a study answers the same observation under many questions (see answers.obs_answer)
+    answer_cache: dict[tuple[Any, ...], dict[str, Any]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
-    @property
+    # The study's facts do not change once read: each derived value is computed once.
+    @cached_property
     def quality(self) -> dict[str, Any]:
         """The scene graph's extraction quality (the study's `q_<criterion>` properties)."""
         return {
             k[2:]: v for k, v in sorted(self.study.items()) if k.startswith("q_") and v is not None
         }
 
-    @property
+    @cached_property
     def unread_sentences(self) -> list[str]:
         """Report sentences that say something yet gave no observation: the extractor may
         have missed a finding in them (`uninterpreted_sentence_ids` of the scene graph)."""
@@ -41,7 +48,7 @@ class StudyData:
         except (ValueError, AttributeError):
             return []
 
-    @property
+    @cached_property
     def read(self) -> bool:
         """Whether the report was read: it gave observations and is interpretable. Only then
         does its silence about devices or artifacts answer "none"."""
@@ -54,9 +61,13 @@ class StudyData:
     def top_level_order(self) -> list[str]:
         return list(self.study.get("top_level_obs_ids") or [])
 
+    @cached_property
+    def _rank(self) -> dict[str, int]:
+        return {oid: i for i, oid in enumerate(self.top_level_order)}
+
     def order(self, obs_ids: list[str]) -> list[str]:
         """Report order: top-level order first, then by obs_id (children, defaults)."""
-        rank = {oid: i for i, oid in enumerate(self.top_level_order)}
+        rank = self._rank
         return sorted(dict.fromkeys(obs_ids), key=lambda o: (rank.get(o, len(rank)), o))
 
 
