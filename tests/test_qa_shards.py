@@ -191,3 +191,17 @@ def test_a_run_as_ray_tasks_writes_the_files_of_one_run(
     )
     assert report.parts == 4 and report.studies == 22
     assert_same_release(out, one_run["files"])
+
+
+def test_qa_merge_names_a_folder_that_holds_no_run_and_a_bad_shard(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cxrkg.app.cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["qa", "merge", str(tmp_path), "--out", str(tmp_path / "r")])
+    assert result.exit_code != 0 and "not the --out of a `qa generate` run" in result.output
+    result = runner.invoke(
+        app, ["qa", "generate", "--all", "--out", str(tmp_path), "--shard", "0/2"]
+    )
+    assert result.exit_code != 0 and "i must be between 1 and n" in result.output
