@@ -1,5 +1,7 @@
 """An OpenAI-compatible chat-completions client (vLLM, llama.cpp server, OpenAI) with
 JSON-schema constrained output, retries, a small thread pool and an on-disk response cache.
+The endpoint may be a pool of servers (base URLs separated by commas): requests go to them
+in turn, and one that cannot be reached or fails is set aside for a while (failover).
 
     client = LLMClient()                                    # from the settings
     data = client.chat_json(messages, schema)               # parsed and schema-checked JSON
@@ -9,8 +11,10 @@ JSON-schema constrained output, retries, a small thread pool and an on-disk resp
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import random
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -63,8 +67,22 @@ def parse_json_reply(content: str) -> Any:
         ) from None
 
 
+def endpoint_pool(base_url: str) -> list[str]:
+    """The base URLs of a setting that lists one or more, comma-separated."""
+    urls = [u.strip().rstrip("/") for u in base_url.split(",") if u.strip()]
+    if not urls:
+        raise LLMError(
+            "no LLM endpoint: set CXRKG_LLM_BASE_URL (one URL or several, comma-separated)"
+        )
+    return urls
+
+
 class LLMClient:
-    """Chat completions against `settings.llm_base_url`; one instance is safe across threads."""
+    """Chat completions against `settings.llm_base_url` (one server or a pool); one instance
+    is safe across threads. `start` picks the pool's first server (a worker's index spreads
+    workers over the pool)."""
+
+    DOWN_S = 30.0  # how long a server that failed is tried only after the others
 
     def __init__(
         self,
@@ -79,9 +97,14 @@ class LLMClient:
         use_cache: bool = True,
         max_workers: int = 4,
         temperature: float = 0.0,
+        start: int = 0,
     ) -> None:
         settings = settings or get_settings()
-        self.base_url = (base_url or settings.llm_base_url).rstrip("/")
+        self.base_urls = endpoint_pool(base_url or settings.llm_base_url)
+        self.base_url = ", ".join(self.base_urls)  # as messages name it
+        self._turn = itertools.count(start)
+        self._down: dict[str, float] = {}  # url -> monotonic time until which it is set aside
+        self._pool_lock = threading.Lock()
         self.model = model or settings.llm_model
         self.retries = settings.llm_retries if retries is None else retries
         self.temperature = temperature
@@ -163,23 +186,46 @@ class LLMClient:
                 }
         return body
 
+    def _endpoints(self) -> list[str]:
+        """The pool in this request's order: the next in turn first, set-aside ones last."""
+        with self._pool_lock:
+            turn = next(self._turn)
+            now = time.monotonic()
+            down = {u for u, until in self._down.items() if until > now}
+        live = [u for u in self.base_urls if u not in down]
+        k = turn % len(live) if live else 0
+        return live[k:] + live[:k] + [u for u in self.base_urls if u in down]
+
+    def _set_aside(self, url: str, failed: bool) -> None:
+        with self._pool_lock:
+            if failed:
+                self._down[url] = time.monotonic() + self.DOWN_S
+            else:
+                self._down.pop(url, None)
+
     def _post(self, body: dict[str, Any]) -> httpx.Response:
-        url = f"{self.base_url}/chat/completions"
-        last: str = ""
+        """The first usable answer of the pool: every server in turn, then again after a
+        back-off, `retries` times."""
+        last: dict[str, str] = {}
         for attempt in range(self.retries + 1):
             if attempt:
                 self.stats["retries"] += 1
                 time.sleep(min(8.0, 0.25 * 2 ** (attempt - 1)) * (1 + random.random() / 4))
-            try:
-                resp = self._client.post(url, json=body)
-            except httpx.HTTPError as exc:
-                last = f"{type(exc).__name__}: {exc}"
-                continue
-            if resp.status_code == 429 or resp.status_code >= 500:
-                last = f"HTTP {resp.status_code}: {resp.text[:300]}"
-                continue
-            return resp
-        raise LLMError(f"LLM endpoint {url} failed after {self.retries + 1} attempts: {last}")
+            for base in self._endpoints():
+                try:
+                    resp = self._client.post(f"{base}/chat/completions", json=body)
+                except httpx.HTTPError as exc:
+                    last[base] = f"{type(exc).__name__}: {exc}"
+                    self._set_aside(base, True)
+                    continue
+                if resp.status_code == 429 or resp.status_code >= 500:
+                    last[base] = f"HTTP {resp.status_code}: {resp.text[:300]}"
+                    self._set_aside(base, resp.status_code >= 500)
+                    continue
+                self._set_aside(base, False)
+                return resp
+        errors = "; ".join(f"{u}/chat/completions: {e}" for u, e in last.items())
+        raise LLMError(f"LLM endpoint {errors} failed after {self.retries + 1} attempts")
 
     def chat(
         self,
@@ -204,18 +250,19 @@ class LLMClient:
         ):
             self._use_guided_json = True
             resp = self._post(self._body(messages, schema, max_tokens))
+        server = str(resp.request.url).removesuffix("/chat/completions")
         if resp.status_code != 200:
             raise LLMError(
-                f"LLM endpoint {self.base_url} answered HTTP {resp.status_code}: {resp.text[:500]}"
+                f"LLM endpoint {server} answered HTTP {resp.status_code}: {resp.text[:500]}"
             )
         try:
             content = resp.json()["choices"][0]["message"]["content"]
         except (ValueError, KeyError, IndexError, TypeError):
             raise LLMError(
-                f"LLM endpoint {self.base_url} sent no chat completion: {resp.text[:500]}"
+                f"LLM endpoint {server} sent no chat completion: {resp.text[:500]}"
             ) from None
         if not isinstance(content, str):
-            raise LLMError(f"LLM endpoint {self.base_url} sent a completion without text content")
+            raise LLMError(f"LLM endpoint {server} sent a completion without text content")
         return content
 
     def chat_json(

@@ -48,10 +48,24 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
         ] = None,
         strict: StrictOpt = False,
         limit: LimitOpt = None,
+        executor: Annotated[
+            str,
+            typer.Option(
+                "--executor",
+                help="local (this process) or ray (extraction in Ray actors; this process loads)",
+            ),
+        ] = "local",
+        ray_address: Annotated[
+            str | None,
+            typer.Option(
+                "--ray-address", help="Ray cluster to join (auto, HOST:6379); default: a local one"
+            ),
+        ] = None,
     ) -> None:
         """Extract scene graphs from free-text reports (MIMIC-CXR .txt, CSV, IU XML) and load them."""
         from cxrkg.ingest.sources.reports import ReportSourceError
         from cxrkg.ingest.sources.reports import ingest_reports as run
+        from cxrkg.ray_tasks import RayUnavailable
 
         store = open_store_or_fail()
         try:
@@ -61,11 +75,13 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
                 extractor=extractor,
                 limit=limit,
                 strict=strict,
+                executor=executor,
+                ray_address=ray_address,
                 report_column=report_column,
                 study_column=study_column,
                 patient_column=patient_column,
             )
-        except (ReportSourceError, ValueError) as exc:
+        except (ReportSourceError, ValueError, RayUnavailable) as exc:
             fail(str(exc), 2)
         finish_ingest(report, console)
 

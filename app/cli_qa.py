@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 DEFAULT_SUBSET_SIZE = 1_000_000  # as qa_gen.export, without importing it for --help
+PART_SIZE = 1000  # as qa_gen.run
 SubsetOpt = Annotated[
     int,
     typer.Option(
@@ -69,12 +70,68 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
         ] = False,
         subset_size: SubsetOpt = DEFAULT_SUBSET_SIZE,
         no_longitudinal: NoLongitudinalOpt = False,
+        shard: Annotated[
+            str | None,
+            typer.Option(
+                "--shard",
+                help="write only shard i of n (1/4 .. 4/4) of the release's parts; merge the"
+                " shards' outputs with `cxrkg qa merge`",
+            ),
+        ] = None,
+        executor: Annotated[
+            str,
+            typer.Option(
+                "--executor", help="local (this machine; --workers processes) or ray (Ray tasks)"
+            ),
+        ] = "local",
+        ray_address: Annotated[
+            str | None,
+            typer.Option(
+                "--ray-address",
+                help="Ray cluster to join (auto, HOST:6379, ray://HOST:10001); default: a local"
+                " one",
+            ),
+        ] = None,
+        resume: Annotated[
+            bool,
+            typer.Option("--resume", help="keep the finished parts of a stopped run in OUT/parts"),
+        ] = False,
+        part_size: Annotated[
+            int,
+            typer.Option(
+                "--part-size", min=1, help="studies per part (a Ray task; what a stop may redo)"
+            ),
+        ] = PART_SIZE,
+        keep_parts: Annotated[
+            bool, typer.Option("--keep-parts", help="keep OUT/parts after the merge")
+        ] = False,
     ) -> None:
         """Generate QA for the given studies (or --all) and write the QBA release layout."""
         from cxrkg.app.cli import console, fail, open_store_or_fail
         from cxrkg.qa_gen.export import ReleaseOptions
         from cxrkg.qa_gen.generate import generate_qa
+        from cxrkg.qa_gen.run import RunError, RunOptions, parse_shard, unfinished_run
+        from cxrkg.ray_tasks import RayUnavailable
 
+        if executor not in ("local", "ray"):
+            fail(f"--executor {executor!r}: use local or ray")
+        try:
+            run = RunOptions(
+                shard=parse_shard(shard) if shard else None,
+                executor=executor,  # type: ignore[arg-type]
+                ray_address=ray_address,
+                resume=resume,
+                part_size=part_size,
+                keep_parts=keep_parts,
+            )
+        except RunError as exc:
+            fail(str(exc))
+        left = None if resume or shard else unfinished_run(out)
+        if left:
+            fail(
+                f"{out} holds a stopped run ({left} done): add --resume to finish it, or"
+                f" delete {out / 'parts'} to start over"
+            )
         if studies and all_studies:
             fail("give either --studies or --all, not both")
         if not studies and not all_studies:
@@ -82,28 +139,36 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
         # `--studies a,b --studies c` and `--studies a --studies b` both work
         ids = [s for item in (studies or []) for s in item.split(",") if s.strip()]
         store = open_store_or_fail()
-        judge_fn = None
-        if judge:
-            from cxrkg.qa_gen.judge import QAJudge
-
-            judge_fn = QAJudge.from_settings(store.settings)
-        report = generate_qa(
-            store,
-            None if all_studies else ids,
-            out,
-            seed=seed,
-            workers=workers,
-            write_graph=write_graph,
-            progress=True,
-            judge=judge_fn,
-            infer_absent=infer_absent,
-            release=ReleaseOptions(
-                longitudinal=not no_longitudinal,
-                subset_size=subset_size,
+        # The judge is made where the QA is (each worker or Ray task makes its own).
+        judge_fn = True if judge else None
+        try:
+            report = generate_qa(
+                store,
+                None if all_studies else ids,
+                out,
                 seed=seed,
+                workers=workers,
+                write_graph=write_graph,
                 progress=True,
-            ),
-        )
+                judge=judge_fn,
+                infer_absent=infer_absent,
+                release=ReleaseOptions(
+                    longitudinal=not no_longitudinal,
+                    subset_size=subset_size,
+                    seed=seed,
+                    progress=True,
+                ),
+                run=run,
+            )
+        except (RunError, RayUnavailable) as exc:
+            fail(str(exc))
+        except KeyboardInterrupt:
+            left = unfinished_run(out) or "no parts"
+            console.print(
+                f"stopped: {left} done in {out / 'parts'}; run the same command with --resume"
+                " to finish without redoing them"
+            )
+            raise typer.Exit(130) from None
         console.print(report.summary())
         if (report.missing and not report.studies) or report.refused:
             raise typer.Exit(2)
@@ -143,6 +208,35 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
             f"exports/{counts.line()} (grade {grade} or better"
             f"{', frontal images only' if frontal_only else ''})"
         )
+
+    @qa_app.command("merge")
+    def merge(
+        sources: Annotated[
+            list[Path],
+            typer.Argument(help="--out folders of `qa generate --shard` runs (holding parts/)"),
+        ],
+        out: Annotated[Path, typer.Option("--out", help="release folder to write")],
+        subset_size: Annotated[
+            int | None,
+            typer.Option("--subset-size", min=1, help="default: as the shards were run"),
+        ] = None,
+        seed: Annotated[
+            int | None,
+            typer.Option("--seed", help="seed of the random subsets (default: the run's)"),
+        ] = None,
+    ) -> None:
+        """Merge the parts written by the shards of one run into one release (the same
+        files as one run over all the studies)."""
+        from cxrkg.app.cli import console, fail
+        from cxrkg.qa_gen.run import RunError, merge_release
+
+        try:
+            report = merge_release(
+                sources, out, subset_size=subset_size, subset_seed=seed, progress=True
+            )
+        except RunError as exc:
+            fail(str(exc))
+        console.print(report.summary())
 
     @groups["eval"].command("qa")
     def eval_qa(

@@ -60,6 +60,7 @@ def _quality_record(value: Any) -> Any:
 def _loc_quality(value: Any) -> Any:
     return quality_name(LOC, value)
 
+
 # -- input limits: what the graph can hold exactly (docs/graph-model.md, "Input limits") ----
 MAX_ID_BYTES = 200  # an id becomes a file name (`<study_id>.qa.json`): 255 bytes at most
 MAX_NESTING = 64  # levels of JSON objects and lists in one study

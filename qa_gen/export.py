@@ -8,14 +8,15 @@ generated QA (see docs/qa.md, "The release layout"):
     OUT/stats/                      all_obs.csv, all_ans.csv, study_*_stats.csv
     OUT/exports/{A,B}_frontal/      metadata/ (+ subsets), scene_graph.zip, qa.zip
 
-`ReleaseWriter` takes one study at a time (its `SceneGraph` and `QADocument`) and streams
-the zips; `export_subset` rebuilds an export from a written release.
+`qa_gen.parts` writes a release in parts, one study at a time (its `SceneGraph` and
+`QADocument`), and merges them; `export_subset` rebuilds an export from a written release.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import struct
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -36,7 +37,6 @@ from cxrkg.ontology.values import (
     quality_mappings,
 )
 from cxrkg.qa_gen.model import QADocument, QAFileError, release_bytes
-from cxrkg.qa_gen.stats import StatsWriter
 from cxrkg.qa_gen.tables import (
     QUESTION_TABLES,
     TABLES,
@@ -107,19 +107,62 @@ class ReleaseOptions:
     progress: bool = False
 
 
-class _ZipOut:
+class ZipOut:
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.zip = zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED)
         self.members = 0
 
-    def write(self, name: str, data: bytes) -> None:
+    @staticmethod
+    def _info(name: str) -> zipfile.ZipInfo:
         info = zipfile.ZipInfo(name, _ZIP_TIME)
         info.compress_type = zipfile.ZIP_DEFLATED
         info.external_attr = 0o644 << 16
-        self.zip.writestr(info, data)
+        return info
+
+    def write(self, name: str, data: bytes) -> None:
+        self.zip.writestr(self._info(name), data)
         self.members += 1
+
+    def append(self, path: Path) -> None:
+        """Every member of the zip at `path` (written by `write`), after those written so far,
+        copied compressed as it is: the result is byte for byte the zip that writing all the
+        members here would give, without compressing them again (a release's qa.zip is tens
+        of GB). The local entries are copied as one block; the central directory that
+        `close()` writes lists them at their new offsets."""
+        with zipfile.ZipFile(path) as src:
+            infos = src.infolist()
+        if not infos:
+            return
+        with path.open("rb") as fh:
+            last = infos[-1]
+            fh.seek(last.header_offset + 26)
+            name_len, extra_len = struct.unpack("<HH", fh.read(4))
+            end = last.header_offset + 30 + name_len + extra_len + last.compress_size
+            out = self.zip
+            base = out.start_dir
+            out.fp.seek(base)
+            fh.seek(0)
+            left = end
+            while left:
+                chunk = fh.read(min(left, 1 << 22))
+                if not chunk:
+                    raise OSError(f"{path}: ends inside its members (a damaged part?)")
+                out.fp.write(chunk)
+                left -= len(chunk)
+        for src_info in infos:
+            info = self._info(src_info.filename)
+            info.CRC, info.file_size = src_info.CRC, src_info.file_size
+            info.compress_size = src_info.compress_size
+            info.header_offset = base + src_info.header_offset
+            info.FileHeader(False)  # sets the version fields as writing the member does
+            out.filelist.append(info)
+            out.NameToInfo[info.filename] = info
+        # zipfile's own bookkeeping, as after a write: where the central directory goes.
+        out.start_dir = out.fp.tell()
+        out._didModify = True
+        self.members += len(infos)
 
     def close(self) -> None:
         self.zip.close()
@@ -141,7 +184,7 @@ class StudyFiles:
         return cls(sg, doc, doc.to_release_json(), sg.to_qba_json(), sg.metadata_json())
 
 
-def _write_study(qa: _ZipOut, scenes: _ZipOut, files: StudyFiles) -> None:
+def write_study(qa: ZipOut, scenes: ZipOut, files: StudyFiles) -> None:
     pid, sid = files.doc.patient_id, files.doc.study_id
     qa.write(qa_member(pid, sid), release_bytes(files.qa))
     scene_name, meta_name = scene_members(pid, sid)
@@ -223,61 +266,88 @@ class ExportCounts:
         )
 
 
-class ExportWriter:
-    """One graded export (`exports/A_frontal`): questions rated `grade` or better (unrated
-    ones never), only frontal images (studies without one dropped), its own metadata."""
+@dataclass
+class ExportPick:
+    """What one study puts in one export: its files on the kept images, their table rows."""
+
+    files: StudyFiles
+    rows: dict[str, list[dict[str, Any]]]
+    questions: int
+
+
+def export_pick(files: StudyFiles, grade: str, frontal_only: bool = True) -> ExportPick | None:
+    """The study in the export of `grade`: questions rated `grade` or better (unrated ones
+    never), boxes on the kept images only; None when nothing of it is kept."""
+    sg, doc = files.sg, files.doc
+    images = study_images(sg)
+    keep = frontal_images(sg) if frontal_only else set(images)
+    if not keep:
+        return None
+    chosen = [
+        i for i, q in enumerate(doc.questions) if q.rating is not None and at_least(q.rating, grade)
+    ]
+    if not chosen:
+        return None
+    kept = QADocument.model_construct(
+        patient_id=doc.patient_id,
+        study_id=doc.study_id,
+        questions=[doc.questions[i] for i in chosen],
+    )
+    scene, meta = scene_on(files.scene, files.meta, keep)
+    qa = {**files.qa, "questions": [question_on(files.qa["questions"][i], keep) for i in chosen]}
+    # The tables read only the kept images' entries of each answer and question.
+    rows = study_rows(sg, kept, [i for i in images if i in keep])
+    return ExportPick(StudyFiles(sg, kept, qa, scene, meta), rows, len(chosen))
+
+
+class ExportTables:
+    """The metadata of one export (`exports/A_frontal/metadata/` with its subsets)."""
 
     def __init__(self, dest: Path, grade: str, options: ReleaseOptions, frontal_only: bool = True):
         if grade not in GRADES:
             raise ValueError(f"grade {grade!r}: use one of {', '.join(GRADES)}")
-        self.dest, self.grade, self.options, self.frontal_only = dest, grade, options, frontal_only
+        self.dest, self.grade, self.options = dest, grade, options
         self.counts = ExportCounts(export_name(grade, frontal_only))
-        self.qa = _ZipOut(dest / QA_ZIP)
-        self.scenes = _ZipOut(dest / EXPORT_SCENE_ZIP)
         self.rows = TableRows()
 
-    def add(self, files: StudyFiles) -> None:
-        sg, doc = files.sg, files.doc
-        images = study_images(sg)
-        keep = frontal_images(sg) if self.frontal_only else set(images)
-        if not keep:
-            return
-        chosen = [
-            i
-            for i, q in enumerate(doc.questions)
-            if q.rating is not None and at_least(q.rating, self.grade)
-        ]
-        if not chosen:
-            return
-        kept = QADocument.model_construct(
-            patient_id=doc.patient_id,
-            study_id=doc.study_id,
-            questions=[doc.questions[i] for i in chosen],
-        )
-        scene, meta = scene_on(files.scene, files.meta, keep)
-        qa = {
-            **files.qa,
-            "questions": [question_on(files.qa["questions"][i], keep) for i in chosen],
-        }
-        _write_study(self.qa, self.scenes, StudyFiles(sg, kept, qa, scene, meta))
-        # The tables read only the kept images' entries of each answer and question.
-        self.rows.extend(study_rows(sg, kept, [i for i in images if i in keep]))
+    def add(self, rows: dict[str, list[dict[str, Any]]], questions: int) -> None:
+        self.rows.extend(rows)
         self.counts.studies += 1
-        self.counts.questions += len(chosen)
+        self.counts.questions += questions
 
     def finish(self, info: dict[str, Any]) -> ExportCounts:
-        self.qa.close()
-        self.scenes.close()
         folder = self.dest / "metadata"
-        tables = _write_tables(folder, self.rows, info)
+        tables = write_metadata(folder, self.rows, info)
         for name, floor, sampled in SUBSETS.get(self.grade, (("q1M", self.grade, True),)):
-            self.counts.subsets[name] = _write_subset(
+            self.counts.subsets[name] = write_subset(
                 folder / name, tables, floor, self.options if sampled else None
             )
         return self.counts
 
 
-def _write_tables(folder: Path, rows: TableRows, info: dict[str, Any]) -> dict[str, pd.DataFrame]:
+class ExportWriter:
+    """One graded export (`exports/A_frontal`): questions rated `grade` or better (unrated
+    ones never), only frontal images (studies without one dropped), its own metadata."""
+
+    def __init__(self, dest: Path, grade: str, options: ReleaseOptions, frontal_only: bool = True):
+        self.tables = ExportTables(dest, grade, options, frontal_only)
+        self.grade, self.frontal_only = grade, frontal_only
+        self.qa = ZipOut(dest / QA_ZIP)
+        self.scenes = ZipOut(dest / EXPORT_SCENE_ZIP)
+
+    def add(self, files: StudyFiles) -> None:
+        pick = export_pick(files, self.grade, self.frontal_only)
+        if pick is not None:
+            write_study(self.qa, self.scenes, pick.files)
+            self.tables.add(pick.rows, pick.questions)
+
+    def finish(self, info: dict[str, Any]) -> ExportCounts:
+        self.qa.close()
+        self.scenes.close()
+        return self.tables.finish(info)
+
+
+def write_metadata(folder: Path, rows: TableRows, info: dict[str, Any]) -> dict[str, pd.DataFrame]:
     tables = {name: rows.table(name) for name in TABLES if name != "patient_metadata"}
     tables["patient_metadata"] = frame("patient_metadata", patient_rows(tables["study_metadata"]))
     for name in TABLES:
@@ -288,7 +358,7 @@ def _write_tables(folder: Path, rows: TableRows, info: dict[str, Any]) -> dict[s
     return tables
 
 
-def _write_subset(
+def write_subset(
     folder: Path, tables: dict[str, pd.DataFrame], floor: str, sample: ReleaseOptions | None
 ) -> int:
     """The question-level tables for questions rated `floor` or better, all of them or a
@@ -340,62 +410,6 @@ class ReleaseSummary:
             lines.append(f"  not written ({len(self.refused):,}):")
             lines += [f"    - {r}" for r in self.refused[:10]]
         return lines
-
-
-class ReleaseWriter:
-    """Writes the release one study at a time; `finish()` writes tables, stats, exports."""
-
-    def __init__(self, out: str | Path, options: ReleaseOptions | None = None):
-        self.out = Path(out)
-        self.options = options or ReleaseOptions()
-        self.qa = _ZipOut(self.out / QA_ZIP)
-        self.scenes = _ZipOut(self.out / SCENE_ZIP)
-        self.rows = TableRows()
-        self.stats = StatsWriter(self.out / "stats")
-        self.exports = [
-            ExportWriter(self.out / "exports" / export_name(g), g, self.options)
-            for g in self.options.exports
-        ]
-        self.summary = ReleaseSummary(self.out)
-
-    def add(self, sg: SceneGraph, doc: QADocument) -> None:
-        if not self.options.longitudinal:
-            kept = without_longitudinal(doc)
-            self.summary.left_out_longitudinal += len(doc.questions) - len(kept.questions)
-            doc = kept
-        try:
-            safe_ids(doc.patient_id, doc.study_id)
-        except UnsafePath as exc:
-            self.summary.refused.append(str(exc))
-            return
-        files = StudyFiles.of(sg, doc)
-        _write_study(self.qa, self.scenes, files)
-        self.rows.extend(study_rows(sg, doc))
-        self.stats.add(sg, doc)
-        for export in self.exports:
-            export.add(files)
-        self.summary.studies += 1
-        self.summary.questions += len(doc.questions)
-        self.summary.answers += sum(len(q.all_answers()) for q in doc.questions)
-
-    def finish(self, store: GraphStore | None = None) -> ReleaseSummary:
-        self.qa.close()
-        self.scenes.close()
-        steps = ["metadata", "stats", *[e.counts.name for e in self.exports]]
-        bar = tqdm(steps, desc="release", unit="part", disable=not self.options.progress)
-        info = dataset_info(store)
-        for step in bar:
-            bar.set_postfix_str(step)
-            if step == "metadata":
-                _write_tables(self.out / "metadata", self.rows, info)
-                write_quality_mappings(self.out / "quality_mappings.csv")
-            elif step == "stats":
-                self.summary.stats_files = self.stats.finish()
-            else:
-                export = next(e for e in self.exports if e.counts.name == step)
-                self.summary.exports.append(export.finish(info))
-        bar.close()
-        return self.summary
 
 
 # -- reading a written release ------------------------------------------------------------

@@ -12,22 +12,16 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import ValidationError
 from tqdm import tqdm
 
 from cxrkg.cypher.store import GraphStore, open_store
 from cxrkg.ingest.graph_read import read_scene_graph
-from cxrkg.ontology.values import UNRATED
+from cxrkg.ontology.values import GRADES, UNRATED
 from cxrkg.qa_gen import families
-from cxrkg.qa_gen.export import (
-    ReleaseOptions,
-    ReleaseSummary,
-    ReleaseWriter,
-    UnsafePath,
-    safe_ids,
-)
+from cxrkg.qa_gen.export import ReleaseOptions, ReleaseSummary, UnsafePath, safe_ids
 from cxrkg.qa_gen.grading import grade_question
 from cxrkg.qa_gen.graph_write import write_study_qa
 from cxrkg.qa_gen.model import QADocument, Question, question_id
@@ -35,6 +29,10 @@ from cxrkg.qa_gen.sampling import SamplingWeights, Targets, read_weights, study_
 from cxrkg.qa_gen.scopes import family_params
 from cxrkg.qa_gen.study_data import StudyData, read_studies
 from cxrkg.qa_gen.templates import Wording
+
+if TYPE_CHECKING:
+    from cxrkg.ingest.model import SceneGraph
+    from cxrkg.qa_gen.run import RunOptions
 
 BATCH_SIZE = 200
 
@@ -54,6 +52,24 @@ class StudyQA:
         )
 
 
+Judge = Callable[[StudyQA, GraphStore], None]
+
+
+class StudyWriter(Protocol):
+    """Where generated studies go (a part of a release: `qa_gen.parts.PartWriter`)."""
+
+    def add(self, sg: SceneGraph, doc: QADocument) -> None: ...
+
+
+TYPE_GROUPS = {
+    "A": "indication",
+    "B": "abnormal",
+    "C": "region",
+    "D": "finding",
+    "E": "longitudinal",
+}
+
+
 @dataclass
 class QAReport:
     studies: int = 0
@@ -69,13 +85,41 @@ class QAReport:
     sampled: int = 0  # sampled extra regions/findings drawn
     sampled_answered: int = 0  # of them, those the graph could answer something about
     release: ReleaseSummary | None = None
+    # A release written in parts (`qa_gen.run`): parts of this run, those kept from a
+    # stopped run, and the questions made now (the rate counts those only).
+    parts: int = 0
+    parts_kept: int = 0
+    fresh_questions: int | None = None
+    next_step: str = ""  # what to run next (a shard's run: the merge)
+
+    def add(self, other: QAReport) -> None:
+        """Add the counts of another report (a part of the same release)."""
+        for name in ("studies", "questions", "answers", "written_to_graph", "sampled"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.sampled_answered += other.sampled_answered
+        self.missing += other.missing
+        self.refused += other.refused
+        self.by_type.update(other.by_type)
+        self.by_grade.update(other.by_grade)
+
+    def by_group(self) -> Counter[str]:
+        """Questions per family (A indication, B abnormal, C region, D finding, E longitudinal)."""
+        groups: Counter[str] = Counter()
+        for qtype, n in self.by_type.items():
+            groups[qtype[:1]] += n
+        return groups
 
     def summary(self) -> str:
-        rate = self.questions / self.seconds if self.seconds else 0.0
+        """One screen: what was made, how fast, per family and grade, what was left out."""
+        made = self.questions if self.fresh_questions is None else self.fresh_questions
+        rate = made / self.seconds if self.seconds else 0.0
         lines = [
             f"QA generation: {self.studies:,} studies, {self.questions:,} questions,"
             f" {self.answers:,} answers in {self.seconds:.1f}s ({rate:,.0f} QA pairs/s)"
         ]
+        if self.parts:
+            kept = f" ({self.parts_kept:,} kept from the stopped run)" if self.parts_kept else ""
+            lines.append(f"  parts: {self.parts:,}{kept}")
         if self.release:
             lines += ["  " + line for line in self.release.lines()]
         if self.written_to_graph:
@@ -86,7 +130,7 @@ class QAReport:
                 + ", ".join(self.missing[:10])
                 + (" ..." if len(self.missing) > 10 else "")
             )
-        if self.refused:
+        if self.refused and not (self.release and self.release.refused):
             lines.append(f"  not written ({len(self.refused):,}):")
             lines += [f"    - {r}" for r in self.refused[:10]]
         if self.sampled:
@@ -95,12 +139,25 @@ class QAReport:
                 f" {self.sampled_answered:,} answerable (the rest have nothing in the graph"
                 " to answer from)"
             )
+        groups = self.by_group()
         lines.append(
-            "  per type: " + ", ".join(f"{k} {v:,}" for k, v in sorted(self.by_type.items()))
+            "  per family: "
+            + ", ".join(
+                f"{g} {TYPE_GROUPS.get(g, '')} {n:,}".replace("  ", " ")
+                for g, n in sorted(groups.items())
+            )
+            + f" ({len(self.by_type)} question types)"
         )
+        order = {g: i for i, g in enumerate(GRADES)}
         lines.append(
-            "  per grade: " + ", ".join(f"{k} {v:,}" for k, v in sorted(self.by_grade.items()))
+            "  per grade: "
+            + ", ".join(
+                f"{k} {v:,}"
+                for k, v in sorted(self.by_grade.items(), key=lambda kv: order.get(kv[0], 99))
+            )
         )
+        if self.next_step:
+            lines.append(f"  next: {self.next_step}")
         return "\n".join(lines)
 
 
@@ -366,18 +423,77 @@ def generate_qa(
     write_graph: bool = False,
     batch_size: int = BATCH_SIZE,
     progress: bool = False,
-    judge: Callable[[StudyQA, GraphStore], None] | None = None,
+    judge: Judge | bool | None = None,
     infer_absent: bool = True,
     release: ReleaseOptions | None = None,
+    run: RunOptions | None = None,
 ) -> QAReport:
     """Generate and grade QA for the given studies (all when None); with `out_dir`, write the
-    QBA release layout there (`release`: what it holds, see `qa_gen.export`); see
-    `generate_batch` for `infer_absent`."""
-    started = time.perf_counter()
+    QBA release layout there (`release`: what it holds, see `qa_gen.export`), in parts that
+    a stopped run resumes and that can run as shards or on Ray (`run`: see `qa_gen.run`);
+    see `generate_batch` for `infer_absent`."""
     ids = all_study_ids(store) if study_ids is None else list(dict.fromkeys(study_ids))
-    report = QAReport(out_dir=Path(out_dir) if out_dir else None)
-    options = release or ReleaseOptions(seed=seed, progress=progress)
-    writer = ReleaseWriter(Path(out_dir), options) if out_dir else None
+    if out_dir is not None:
+        from cxrkg.qa_gen.run import write_release
+
+        return write_release(
+            store,
+            ids,
+            Path(out_dir),
+            seed=seed,
+            workers=workers,
+            write_graph=write_graph,
+            batch_size=batch_size,
+            progress=progress,
+            judge=judge,
+            infer_absent=infer_absent,
+            release=release or ReleaseOptions(seed=seed, progress=progress),
+            run=run,
+        )
+    started = time.perf_counter()
+    report = QAReport()
+    collect_qa(
+        store,
+        ids,
+        report,
+        seed=seed,
+        workers=workers,
+        write_graph=write_graph,
+        batch_size=batch_size,
+        progress=progress,
+        judge=judge_of(judge, store),
+        infer_absent=infer_absent,
+    )
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def judge_of(judge: Judge | bool | None, store: GraphStore) -> Judge | None:
+    """`True`: the LLM judge of the settings (made where it runs: a worker makes its own)."""
+    if judge is True:
+        from cxrkg.qa_gen.judge import QAJudge
+
+        return QAJudge.from_settings(store.settings)
+    return judge or None
+
+
+def collect_qa(
+    store: GraphStore,
+    ids: list[str],
+    report: QAReport,
+    *,
+    seed: int = 0,
+    workers: int = 1,
+    write_graph: bool = False,
+    batch_size: int = BATCH_SIZE,
+    progress: bool = False,
+    judge: Judge | None = None,
+    infer_absent: bool = True,
+    writer: StudyWriter | None = None,
+    tick: Callable[[int], None] | None = None,
+) -> None:
+    """QA for `ids` counted into `report`, each study given to `writer` (a release part),
+    optionally judged and stored in the graph; `tick(n)` after every n studies done."""
     found: set[str] = set()
     pending: list[QADocument] = []
     for item in iter_qa(
@@ -409,11 +525,11 @@ def generate_qa(
             report.by_type[q.question_type] += 1
             report.by_grade[q.rating or UNRATED] += 1
         doc = item.document()
-        if writer:
+        if writer is not None:
             try:  # ids become paths: a graph written by other means may hold any id
                 safe_ids(item.study.patient_id, item.study.study_id)
             except UnsafePath as exc:
-                writer.summary.refused.append(str(exc))
+                report.refused.append(str(exc))
             else:
                 with gc_paused():
                     writer.add(read_scene_graph(store, item.study.study_id), doc)
@@ -422,14 +538,10 @@ def generate_qa(
             if len(pending) >= batch_size:
                 report.written_to_graph += write_study_qa(store, pending)
                 pending = []
+        if tick is not None:
+            tick(1)
     if write_graph and pending:
         report.written_to_graph += write_study_qa(store, pending)
-    if write_graph and report.studies:
+    if write_graph and found:
         store.bump_version()
-    if writer:
-        with gc_paused():
-            report.release = writer.finish(store)
-        report.refused = report.release.refused
-    report.missing = [sid for sid in ids if sid not in found]
-    report.seconds = time.perf_counter() - started
-    return report
+    report.missing += [sid for sid in ids if sid not in found]

@@ -9,6 +9,7 @@ memory. List-valued cells join their values with "|".
 from __future__ import annotations
 
 import csv
+import shutil
 from collections import defaultdict
 from pathlib import Path
 from typing import IO, Any
@@ -145,28 +146,38 @@ def answer_rows(doc: QADocument) -> list[dict[str, Any]]:
 
 
 class _Counts:
-    def __init__(self) -> None:
-        self.studies: dict[str, set[str]] = {"all": set(), "pos": set(), "neg": set()}
-        self.obs = {"all": 0, "pos": 0, "neg": 0}
+    """Studies and observations reporting one value: plain counts, so the counts of a
+    release's parts add up to the whole release's (a study is in one part only)."""
+
+    FIELDS = ("studies", "studies_pos", "studies_neg", "obs", "obs_pos", "obs_neg")
+
+    def __init__(self, values: list[int] | None = None) -> None:
+        self.values = list(values) if values else [0] * len(self.FIELDS)
+
+    def add(self, other: list[int]) -> None:
+        self.values = [a + b for a, b in zip(self.values, other, strict=True)]
 
 
 class StatsWriter:
-    """Streams `all_obs.csv` and `all_ans.csv`; `finish()` writes the study aggregates."""
+    """Streams `all_obs.csv` and `all_ans.csv`; `finish()` writes the study aggregates.
+    `header=False` writes the rows only: a part of a release, whose rows `append_part`
+    adds to the whole release's files, and whose `counts()` `add_counts` adds to its own."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, header: bool = True):
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
         self._files: list[IO[str]] = []
-        self._obs = self._open("all_obs.csv", OBS_COLUMNS)
-        self._ans = self._open("all_ans.csv", ANS_COLUMNS)
+        self._obs = self._open("all_obs.csv", OBS_COLUMNS, header)
+        self._ans = self._open("all_ans.csv", ANS_COLUMNS, header)
         self._counts: dict[str, dict[str, _Counts]] = {k: defaultdict(_Counts) for k in AGGREGATES}
         self.studies = 0
 
-    def _open(self, name: str, columns: tuple[str, ...]) -> csv.DictWriter[str]:
+    def _open(self, name: str, columns: tuple[str, ...], header: bool) -> csv.DictWriter[str]:
         fh = (self.folder / name).open("w", newline="", encoding="utf-8")
         self._files.append(fh)
         writer = csv.DictWriter(fh, fieldnames=columns)
-        writer.writeheader()
+        if header:
+            writer.writeheader()
         return writer
 
     def add(self, sg: SceneGraph, doc: QADocument) -> None:
@@ -174,6 +185,7 @@ class StatsWriter:
         rows = observation_rows(sg)
         self._obs.writerows(rows)
         self._ans.writerows(answer_rows(doc))
+        seen: set[tuple[str, str, int]] = set()  # (kind, value, study counter) once per study
         for row in rows:
             if row["is_indication_answer"]:
                 continue  # the aggregates describe the report's observations
@@ -182,17 +194,43 @@ class StatsWriter:
                 AGGREGATES, ("regions", "entities", "categories", "subcategories"), strict=True
             ):
                 for value in filter(None, row[column].split(SEP)):
-                    c = self._counts[kind][value]
-                    c.studies["all"].add(sg.study_id)
-                    c.obs["all"] += 1
+                    c = self._counts[kind][value].values
+                    c[3] += 1
+                    seen.add((kind, value, 0))
                     if pos in ("pos", "neg"):
-                        c.studies[pos].add(sg.study_id)
-                        c.obs[pos] += 1
+                        c[4 if pos == "pos" else 5] += 1
+                        seen.add((kind, value, 1 if pos == "pos" else 2))
+        for kind, value, i in seen:
+            self._counts[kind][value].values[i] += 1
+
+    def counts(self) -> dict[str, Any]:
+        """The aggregates' counts so far, as JSON."""
+        return {
+            "studies": self.studies,
+            "counts": {k: {v: c.values for v, c in vs.items()} for k, vs in self._counts.items()},
+        }
+
+    def add_counts(self, counts: dict[str, Any]) -> None:
+        """Add the `counts()` of a part of the release."""
+        self.studies += counts["studies"]
+        for kind, values in counts["counts"].items():
+            for value, figures in values.items():
+                self._counts[kind][value].add(figures)
+
+    def append_part(self, folder: Path) -> None:
+        """Append the rows of a part written with `header=False` in `folder`."""
+        for fh, name in zip(self._files, ("all_obs.csv", "all_ans.csv"), strict=True):
+            with (folder / name).open(newline="", encoding="utf-8") as part:
+                shutil.copyfileobj(part, fh)
+
+    def close(self) -> None:
+        for fh in self._files:
+            if not fh.closed:
+                fh.close()
 
     def finish(self) -> list[str]:
         """Close the streams, write the aggregates; returns the file names written."""
-        for fh in self._files:
-            fh.close()
+        self.close()
         names = ["all_ans.csv", "all_obs.csv"]
         for kind in AGGREGATES:
             name = f"study_{kind}_stats.csv"
@@ -208,16 +246,16 @@ class StatsWriter:
         def pct(part: int, whole: int) -> float:
             return round(100 * part / whole, 3) if whole else 0.0
 
-        s, o = c.studies, c.obs
+        studies, pos, neg, obs, obs_pos, obs_neg = c.values
         return (
-            len(s["all"]),
-            len(s["pos"]),
-            len(s["neg"]),
-            pct(len(s["pos"]), self.studies),
-            pct(len(s["neg"]), self.studies),
-            o["all"],
-            o["pos"],
-            o["neg"],
-            pct(o["pos"], o["all"]),
-            pct(o["neg"], o["all"]),
+            studies,
+            pos,
+            neg,
+            pct(pos, self.studies),
+            pct(neg, self.studies),
+            obs,
+            obs_pos,
+            obs_neg,
+            pct(obs_pos, obs),
+            pct(obs_neg, obs),
         )

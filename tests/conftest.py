@@ -63,6 +63,23 @@ def session_store(settings: Settings) -> Iterator[GraphStore]:
     store.close()
 
 
+@pytest.fixture(scope="session")
+def ray_cluster(settings: Settings) -> Iterator[object]:
+    """A local Ray cluster of 2 CPUs for this session (started once: it takes seconds), its
+    workers in this session's environment (home, port)."""
+    import ray
+
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        object_store_memory=200 * 1024 * 1024,
+        configure_logging=False,
+        log_to_driver=False,
+    )
+    yield ray
+    ray.shutdown()
+
+
 @pytest.fixture()
 def store(session_store: GraphStore) -> GraphStore:
     """The session's store, emptied and with its schema, for one test."""

@@ -115,3 +115,25 @@ def test_map_json_runs_in_parallel_and_returns_errors_in_place(tmp_path: Path) -
         out = client.map_json(reqs)
     assert out[0] == {"answer": "a"} and out[2] == {"answer": "c"} and out[3] == {"answer": "d"}
     assert isinstance(out[1], LLMInvalidOutput)
+
+
+def test_a_pool_of_servers_shares_the_requests_and_sets_a_dead_one_aside(tmp_path: Path) -> None:
+    reply = lambda b: json.dumps({"answer": last_user_message(b)})  # noqa: E731
+    with ChatServer(reply) as one, ChatServer(reply) as two:
+        dead = "http://127.0.0.1:9/v1"  # nothing listens on the discard port
+        client = LLMClient(
+            base_url=f"{one.base_url}, {dead} ,{two.base_url}",
+            model="m",
+            retries=0,
+            timeout_s=5,
+            use_cache=False,
+        )
+        answers = [
+            client.chat_json([{"role": "user", "content": f"q{i}"}], SCHEMA) for i in range(8)
+        ]
+        assert answers == [{"answer": f"q{i}"} for i in range(8)]
+        # Every request answered at once (no retries), by the two live servers in turn.
+        assert client.stats["retries"] == 0
+        assert len(one.requests) == 4 and len(two.requests) == 4
+    with pytest.raises(LLMError, match="no LLM endpoint"):
+        LLMClient(base_url=" , ", use_cache=False)

@@ -54,7 +54,8 @@ def neo4j_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[pytes
 
 
 # -- connecting ----------------------------------------------------------------------
-@pytest.mark.parametrize("scheme", ["bolt", "neo4j"])
+# neo4j:// and neo4j+s:// are the routing URIs of a cluster and of Aura.
+@pytest.mark.parametrize("scheme", ["bolt", "neo4j", "neo4j+s"])
 def test_open_store_with_no_neo4j_listening_raises_store_unavailable_naming_uri_and_fix(
     neo4j_env: pytest.MonkeyPatch, scheme: str
 ) -> None:

@@ -65,6 +65,10 @@ class Neo4jStore(GraphStore):
             raise StoreError(
                 f"CXRKG_NEO4J_URI {settings.neo4j_uri!r} is not usable: {exc}"
             ) from exc
+        # Every call runs in a session of its own; on a cluster (a `neo4j://` routing URI) a
+        # read may go to another server than the write before it. Sessions that share a
+        # bookmark manager wait until that server has the write (causal consistency).
+        self._bookmarks = neo4j.GraphDatabase.bookmark_manager()
         try:
             self.driver.verify_connectivity()
         except (
@@ -100,7 +104,7 @@ class Neo4jStore(GraphStore):
 
         work = neo4j.unit_of_work(timeout=timeout)(work)
         try:
-            with self.driver.session(database=self.settings.graph) as session:
+            with self._session() as session:
                 if read_only:
                     return session.execute_read(work)
                 return session.execute_write(work)
@@ -136,6 +140,9 @@ class Neo4jStore(GraphStore):
                 f"{self._hint(code)}"
             ) from exc
 
+    def _session(self) -> Any:
+        return self.driver.session(database=self.settings.graph, bookmark_manager=self._bookmarks)
+
     def _hint(self, code: str) -> str:
         if code.endswith("DatabaseNotFound"):
             return (
@@ -148,7 +155,7 @@ class Neo4jStore(GraphStore):
         neo4j = self._neo4j
         for stmt in schema_statements(self.backend):
             try:
-                with self.driver.session(database=self.settings.graph) as session:
+                with self._session() as session:
                     session.run(stmt).consume()
             except neo4j.exceptions.ServiceUnavailable as exc:
                 raise StoreUnavailable(

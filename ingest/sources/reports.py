@@ -322,6 +322,26 @@ def _iu_inputs(
             yield validation_rejection(exc, file, rep.study_id)
 
 
+def report_inputs(
+    path: Path, *, limit: int | None = None, **csv_options: str | None
+) -> Iterator[ReportInput | Rejected]:
+    """The reports at `path`, each study once (a second one is rejected), at most `limit`."""
+    for n, item in enumerate(once_per_study(read_reports(path, **csv_options))):
+        if limit is not None and n >= limit:
+            return
+        yield item
+
+
+def build_report(pipeline: ReportPipeline, item: ReportInput | Rejected) -> SceneGraph | Rejected:
+    """One report's scene graph; a failure is the report's rejection, not the run's end."""
+    if isinstance(item, Rejected):
+        return item
+    try:
+        return pipeline.build(item)
+    except Exception as exc:  # noqa: BLE001 - one report must not end the run
+        return internal_error(item.file, item.study_id, exc)
+
+
 def report_scene_graphs(
     path: Path,
     pipeline: ReportPipeline | None = None,
@@ -332,16 +352,8 @@ def report_scene_graphs(
     """Scene graphs of the reports at `path` (rule extractor unless the pipeline says); a
     study id given twice is loaded once and the second is rejected."""
     pipeline = pipeline or ReportPipeline()
-    for n, item in enumerate(once_per_study(read_reports(path, **csv_options))):
-        if limit is not None and n >= limit:
-            return
-        if isinstance(item, Rejected):
-            yield item
-            continue
-        try:
-            yield pipeline.build(item)
-        except Exception as exc:  # noqa: BLE001 - one report must not end the run
-            yield internal_error(item.file, item.study_id, exc)
+    for item in report_inputs(path, limit=limit, **csv_options):
+        yield build_report(pipeline, item)
 
 
 def ingest_reports(
@@ -352,17 +364,33 @@ def ingest_reports(
     limit: int | None = None,
     strict: bool = False,
     progress: bool = True,
+    executor: str = "local",
+    ray_address: str | None = None,
     **csv_options: str | None,
 ) -> Any:
-    """Extract the reports at `path` and load their scene graphs (an IngestReport)."""
+    """Extract the reports at `path` and load their scene graphs (an IngestReport). With
+    `executor="ray"` the extraction runs in Ray actors (`ingest.extract.ray_extract`) and
+    this process loads what they return, in the order of the reports."""
+    from cxrkg.config import get_settings
     from cxrkg.ingest.load import load_scene_graphs
 
-    pipeline = ReportPipeline(extractor=extractor)
-    report = load_scene_graphs(
-        store,
-        report_scene_graphs(Path(path), pipeline, limit=limit, **csv_options),
-        strict=strict,
-        progress=progress,
-    )
-    report.source = f"reports ({extractor})"
+    settings = get_settings()
+    if extractor not in ("rules", "llm"):
+        raise ValueError(f"unknown extractor {extractor!r}: use 'rules' or 'llm'")
+    if executor == "ray":
+        from cxrkg.ingest.extract.ray_extract import scene_graphs_on_ray
+
+        graphs = scene_graphs_on_ray(
+            report_inputs(Path(path), limit=limit, **csv_options),
+            extractor=extractor,
+            settings=settings,
+            address=ray_address,
+        )
+    elif executor == "local":
+        pipeline = ReportPipeline(settings=settings, extractor=extractor)
+        graphs = report_scene_graphs(Path(path), pipeline, limit=limit, **csv_options)
+    else:
+        raise ValueError(f"unknown executor {executor!r}: use 'local' or 'ray'")
+    report = load_scene_graphs(store, graphs, strict=strict, progress=progress)
+    report.source = f"reports ({extractor}{', on Ray' if executor == 'ray' else ''})"
     return report
