@@ -12,7 +12,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cxrkg.app.cli_options import LimitOpt, StrictOpt, finish_ingest
+from cxrkg.app.cli_options import (
+    BulkDirOpt,
+    BulkOpt,
+    LimitOpt,
+    StrictOpt,
+    finish_ingest,
+    ingest_store,
+)
 
 console = Console()
 
@@ -48,12 +55,14 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
         ] = None,
         strict: StrictOpt = False,
         limit: LimitOpt = None,
+        bulk: BulkOpt = False,
+        bulk_dir: BulkDirOpt = None,
     ) -> None:
         """Extract scene graphs from free-text reports (MIMIC-CXR .txt, CSV, IU XML) and load them."""
         from cxrkg.ingest.sources.reports import ReportSourceError
         from cxrkg.ingest.sources.reports import ingest_reports as run
 
-        store = open_store_or_fail()
+        store = ingest_store(bulk)
         try:
             report = run(
                 store,
@@ -61,6 +70,8 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
                 extractor=extractor,
                 limit=limit,
                 strict=strict,
+                bulk=bulk,
+                bulk_dir=bulk_dir,
                 report_column=report_column,
                 study_column=study_column,
                 patient_column=patient_column,
@@ -71,16 +82,27 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
 
     @ingest_app.command("iu")
     def ingest_iu(
-        extractor: ExtractorOpt = "rules", strict: StrictOpt = False, limit: LimitOpt = None
+        extractor: ExtractorOpt = "rules",
+        strict: StrictOpt = False,
+        limit: LimitOpt = None,
+        bulk: BulkOpt = False,
+        bulk_dir: BulkDirOpt = None,
     ) -> None:
         """Extract and load the 3,955 Indiana University reports (read from the
         torchxrayvision wheel, fetched once into the cache)."""
         from cxrkg.ingest.sources.iu import ingest_iu as run
         from cxrkg.ingest.sources.txv_wheel import WheelUnavailable
 
-        store = open_store_or_fail()
+        store = ingest_store(bulk)
         try:
-            report = run(store, extractor=extractor, limit=limit, strict=strict)
+            report = run(
+                store,
+                extractor=extractor,
+                limit=limit,
+                strict=strict,
+                bulk=bulk,
+                bulk_dir=bulk_dir,
+            )
         except (WheelUnavailable, ValueError) as exc:
             fail(str(exc), 2)
         finish_ingest(report, console)
@@ -92,14 +114,16 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
         ] = None,
         strict: StrictOpt = False,
         limit: LimitOpt = None,
+        bulk: BulkOpt = False,
+        bulk_dir: BulkDirOpt = None,
     ) -> None:
         """Load PadChest's 160,000 label rows as scene graphs (one observation per sentence group)."""
         from cxrkg.ingest.sources.padchest import ingest_padchest as run
         from cxrkg.ingest.sources.txv_wheel import WheelUnavailable
 
-        store = open_store_or_fail()
+        store = ingest_store(bulk)
         try:
-            report = run(store, path=path, limit=limit, strict=strict)
+            report = run(store, path=path, limit=limit, strict=strict, bulk=bulk, bulk_dir=bulk_dir)
         except (WheelUnavailable, ValueError) as exc:
             fail(str(exc), 2)
         finish_ingest(report, console)

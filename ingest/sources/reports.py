@@ -352,9 +352,12 @@ def ingest_reports(
     limit: int | None = None,
     strict: bool = False,
     progress: bool = True,
+    bulk: bool = False,
+    bulk_dir: Path | None = None,
     **csv_options: str | None,
 ) -> Any:
-    """Extract the reports at `path` and load their scene graphs (an IngestReport)."""
+    """Extract the reports at `path` and load their scene graphs (an IngestReport; `bulk`:
+    an initial load through the engine's importer, see `load_scene_graphs`)."""
     from cxrkg.ingest.load import load_scene_graphs
 
     pipeline = ReportPipeline(extractor=extractor)
@@ -363,6 +366,8 @@ def ingest_reports(
         report_scene_graphs(Path(path), pipeline, limit=limit, **csv_options),
         strict=strict,
         progress=progress,
+        bulk=bulk,
+        bulk_dir=bulk_dir,
     )
     report.source = f"reports ({extractor})"
     return report
