@@ -20,6 +20,7 @@ from cxrkg.app.cli_options import (
     finish_ingest,
     ingest_store,
 )
+from cxrkg.ingest.model import IngestError
 
 console = Console()
 
@@ -76,7 +77,7 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
                 study_column=study_column,
                 patient_column=patient_column,
             )
-        except (ReportSourceError, ValueError) as exc:
+        except (ReportSourceError, IngestError, ValueError) as exc:
             fail(str(exc), 2)
         finish_ingest(report, console)
 
@@ -103,7 +104,7 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
                 bulk=bulk,
                 bulk_dir=bulk_dir,
             )
-        except (WheelUnavailable, ValueError) as exc:
+        except (WheelUnavailable, IngestError, ValueError) as exc:
             fail(str(exc), 2)
         finish_ingest(report, console)
 
@@ -124,7 +125,7 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
         store = ingest_store(bulk)
         try:
             report = run(store, path=path, limit=limit, strict=strict, bulk=bulk, bulk_dir=bulk_dir)
-        except (WheelUnavailable, ValueError) as exc:
+        except (WheelUnavailable, IngestError, ValueError) as exc:
             fail(str(exc), 2)
         finish_ingest(report, console)
 

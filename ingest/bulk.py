@@ -670,6 +670,7 @@ def bulk_load(
                     store.bump_version()  # the mirror is a change, as a first sync is
                 link_pending(store)
                 report.phases["schema, ontology, links"] = time.perf_counter() - t0
+                bumped = False
                 if plan.deferred:
                     t0 = time.perf_counter()
                     after = load_scene_graphs(
@@ -685,7 +686,8 @@ def bulk_load(
                     report.rejected += after.rejected
                     report.notices += after.notices
                     report.phases["transactional"] = time.perf_counter() - t0
-                if report.loaded:
+                    bumped = bool(after.loaded)  # that load counted itself as a write
+                if report.loaded and not bumped:
                     store.bump_version()
     except StoreUnavailable as exc:
         raise IngestError(

@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -247,15 +248,27 @@ def load_scene_graphs(
     return report
 
 
+_HELD: dict[tuple[str, int], int] = {}  # lock files this process holds, by thread
+
+
 @contextlib.contextmanager
 def _one_loader_at_a_time(store: GraphStore) -> Iterator[None]:
     """One loader per graph of a home at a time: the checks before a write stay true
-    until the write (nothing else creates study nodes)."""
+    until the write (nothing else creates study nodes). The thread holding it may enter
+    again (a bulk load writes its leftover studies through the transactional loader)."""
     home = store.settings.home
+    name = "".join(c if c.isalnum() or c in "-_" else "_" for c in store.settings.graph)
+    held = (str(home / f".ingest-{name}.lock"), threading.get_ident())
+    if _HELD.get(held):
+        _HELD[held] += 1
+        try:
+            yield
+        finally:
+            _HELD[held] -= 1
+        return
     try:
         home.mkdir(parents=True, exist_ok=True)
-        name = "".join(c if c.isalnum() or c in "-_" else "_" for c in store.settings.graph)
-        fh = open(home / f".ingest-{name}.lock", "a")  # noqa: SIM115
+        fh = open(held[0], "a")  # noqa: SIM115
     except OSError:  # a read-only home: nothing to coordinate with
         yield
         return
@@ -265,9 +278,11 @@ def _one_loader_at_a_time(store: GraphStore) -> Iterator[None]:
         except BlockingIOError:
             tqdm.write("another ingest into this graph is running: waiting for it to finish")
             fcntl.flock(fh, fcntl.LOCK_EX)
+        _HELD[held] = 1
         try:
             yield
         finally:
+            del _HELD[held]
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
