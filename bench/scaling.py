@@ -202,13 +202,17 @@ def run_bulk(root: Path, tree: Path, n: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000])
-    parser.add_argument("--tree", type=Path, required=True, help="QBA-shaped tree (made once)")
+    parser.add_argument("--tree", type=Path, help="QBA-shaped tree (made once)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--qa-sample", type=int, default=300, help="studies timed for QA")
     parser.add_argument("--phases", nargs="+", default=["baseline", "loader", "bulk"])
     parser.add_argument("--out", type=Path, default=Path("scaling.jsonl"))
     parser.add_argument("--work", type=Path, default=None, help="where the servers keep data")
+    parser.add_argument("--report", type=Path, help="only print the table of a results file")
     args = parser.parse_args()
+    if args.report:
+        report_file(args.report)
+        return
 
     write_tree(args.tree, max(args.sizes), args.seed)
     for n in args.sizes:
@@ -225,9 +229,25 @@ def main() -> None:
                     result[phase] = run_bulk(root, args.tree, n)
                 brief = {k: v for k, v in result[phase].items() if k != "stats"}
                 print(f"  {phase}: {json.dumps(brief, default=str)}", flush=True)
+                with args.out.open("a") as fh:  # each phase as it ends: a long run keeps them
+                    fh.write(
+                        json.dumps({"studies": n, "phase": phase, phase: result[phase]}) + "\n"
+                    )
             with args.out.open("a") as fh:
                 fh.write(json.dumps(result) + "\n")
             report(result)
+
+
+def report_file(path: Path) -> None:
+    """The table of every size in a results file (`--report FILE`)."""
+    sizes: dict[int, dict[str, Any]] = {}
+    for line in path.read_text().splitlines():
+        r = json.loads(line)
+        sizes.setdefault(r["studies"], {"studies": r["studies"]}).update(
+            {k: v for k, v in r.items() if k in ("baseline", "loader", "bulk")}
+        )
+    for n in sorted(sizes):
+        report(sizes[n])
 
 
 def report(r: dict[str, Any]) -> None:
