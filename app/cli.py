@@ -13,7 +13,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cxrkg.app.cli_options import LimitOpt, StrictOpt, VerifyOpt, finish_ingest
+from cxrkg.app.cli_options import (
+    BulkDirOpt,
+    BulkOpt,
+    LimitOpt,
+    StrictOpt,
+    VerifyOpt,
+    finish_ingest,
+    ingest_store,
+)
 
 app = typer.Typer(
     help="cxrkg: chest X-ray scene graphs, ontology and QA in a graph database.",
@@ -141,14 +149,23 @@ def ingest_qba(
         ),
     ] = None,
     verify: VerifyOpt = False,
+    bulk: BulkOpt = False,
+    bulk_dir: BulkDirOpt = None,
 ) -> None:
     """Load MIMIC-Ext-CXR-QBA scene graphs (a p1x/... tree or scene_data.zip, read in place)."""
     from cxrkg.ingest import load
 
-    store = open_store_or_fail()
+    store = ingest_store(bulk)
     try:
         report = load.ingest_qba(
-            store, path, image_metadata=image_metadata, strict=strict, limit=limit, verify=verify
+            store,
+            path,
+            image_metadata=image_metadata,
+            strict=strict,
+            limit=limit,
+            verify=verify,
+            bulk=bulk,
+            bulk_dir=bulk_dir,
         )
     except load.IngestError as exc:
         fail(str(exc), 2)
@@ -161,13 +178,17 @@ def ingest_imagenome(
     strict: StrictOpt = False,
     limit: LimitOpt = None,
     verify: VerifyOpt = False,
+    bulk: BulkOpt = False,
+    bulk_dir: BulkDirOpt = None,
 ) -> None:
     """Load Chest ImaGenome scene graphs (images of one study are merged)."""
     from cxrkg.ingest import load
 
-    store = open_store_or_fail()
+    store = ingest_store(bulk)
     try:
-        report = load.ingest_imagenome(store, path, strict=strict, limit=limit, verify=verify)
+        report = load.ingest_imagenome(
+            store, path, strict=strict, limit=limit, verify=verify, bulk=bulk, bulk_dir=bulk_dir
+        )
     except load.IngestError as exc:
         fail(str(exc), 2)
     finish_ingest(report, console)

@@ -12,7 +12,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cxrkg.app.cli_options import LimitOpt, StrictOpt, finish_ingest
+from cxrkg.app.cli_options import (
+    BulkDirOpt,
+    BulkOpt,
+    LimitOpt,
+    StrictOpt,
+    finish_ingest,
+    ingest_store,
+)
+from cxrkg.ingest.model import IngestError
 
 console = Console()
 
@@ -61,13 +69,15 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
                 "--ray-address", help="Ray cluster to join (auto, HOST:6379); default: a local one"
             ),
         ] = None,
+        bulk: BulkOpt = False,
+        bulk_dir: BulkDirOpt = None,
     ) -> None:
         """Extract scene graphs from free-text reports (MIMIC-CXR .txt, CSV, IU XML) and load them."""
         from cxrkg.ingest.sources.reports import ReportSourceError
         from cxrkg.ingest.sources.reports import ingest_reports as run
         from cxrkg.ray_tasks import RayUnavailable
 
-        store = open_store_or_fail()
+        store = ingest_store(bulk)
         try:
             report = run(
                 store,
@@ -77,27 +87,40 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
                 strict=strict,
                 executor=executor,
                 ray_address=ray_address,
+                bulk=bulk,
+                bulk_dir=bulk_dir,
                 report_column=report_column,
                 study_column=study_column,
                 patient_column=patient_column,
             )
-        except (ReportSourceError, ValueError, RayUnavailable) as exc:
+        except (ReportSourceError, IngestError, ValueError, RayUnavailable) as exc:
             fail(str(exc), 2)
         finish_ingest(report, console)
 
     @ingest_app.command("iu")
     def ingest_iu(
-        extractor: ExtractorOpt = "rules", strict: StrictOpt = False, limit: LimitOpt = None
+        extractor: ExtractorOpt = "rules",
+        strict: StrictOpt = False,
+        limit: LimitOpt = None,
+        bulk: BulkOpt = False,
+        bulk_dir: BulkDirOpt = None,
     ) -> None:
         """Extract and load the 3,955 Indiana University reports (read from the
         torchxrayvision wheel, fetched once into the cache)."""
         from cxrkg.ingest.sources.iu import ingest_iu as run
         from cxrkg.ingest.sources.txv_wheel import WheelUnavailable
 
-        store = open_store_or_fail()
+        store = ingest_store(bulk)
         try:
-            report = run(store, extractor=extractor, limit=limit, strict=strict)
-        except (WheelUnavailable, ValueError) as exc:
+            report = run(
+                store,
+                extractor=extractor,
+                limit=limit,
+                strict=strict,
+                bulk=bulk,
+                bulk_dir=bulk_dir,
+            )
+        except (WheelUnavailable, IngestError, ValueError) as exc:
             fail(str(exc), 2)
         finish_ingest(report, console)
 
@@ -108,15 +131,17 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
         ] = None,
         strict: StrictOpt = False,
         limit: LimitOpt = None,
+        bulk: BulkOpt = False,
+        bulk_dir: BulkDirOpt = None,
     ) -> None:
         """Load PadChest's 160,000 label rows as scene graphs (one observation per sentence group)."""
         from cxrkg.ingest.sources.padchest import ingest_padchest as run
         from cxrkg.ingest.sources.txv_wheel import WheelUnavailable
 
-        store = open_store_or_fail()
+        store = ingest_store(bulk)
         try:
-            report = run(store, path=path, limit=limit, strict=strict)
-        except (WheelUnavailable, ValueError) as exc:
+            report = run(store, path=path, limit=limit, strict=strict, bulk=bulk, bulk_dir=bulk_dir)
+        except (WheelUnavailable, IngestError, ValueError) as exc:
             fail(str(exc), 2)
         finish_ingest(report, console)
 

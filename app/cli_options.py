@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -17,6 +18,33 @@ VerifyOpt = Annotated[
         " and write again (reported) those changed in the graph since they were loaded",
     ),
 ]
+
+BulkOpt = Annotated[
+    bool,
+    typer.Option(
+        "--bulk",
+        help="initial load into an EMPTY graph through the engine's importer (FalkorDB:"
+        " falkordb-bulk-loader; Neo4j: writes the neo4j-admin import files to --bulk-dir)",
+    ),
+]
+BulkDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--bulk-dir",
+        help="with --bulk: where the CSV files go (kept); required for Neo4j",
+    ),
+]
+
+
+def ingest_store(bulk: bool) -> Any:
+    """The store an ingest command writes to; none for a Neo4j bulk load, which only
+    writes import files (the database is stopped while neo4j-admin imports)."""
+    from cxrkg.app.cli import open_store_or_fail
+    from cxrkg.config import get_settings
+
+    if bulk and get_settings().backend == "neo4j":
+        return None
+    return open_store_or_fail()
 
 
 def finish_ingest(report: Any, console: Console) -> None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -119,7 +120,7 @@ Todo = list[tuple[SceneGraph, dict[str, list[dict[str, Any]]]]]
 
 
 def load_scene_graphs(
-    store: GraphStore,
+    store: GraphStore | None,
     items: Iterable[SceneGraph | Rejected],
     *,
     strict: bool = False,
@@ -129,13 +130,34 @@ def load_scene_graphs(
     total: int | None = None,
     source: str = "",
     verify: bool = False,
+    bulk: bool = False,
+    bulk_dir: str | Path | None = None,
 ) -> IngestReport:
     """Write scene graphs into the store and report what was loaded, unchanged or rejected.
     The ontology is mirrored into the graph first (when it is not, or is another version),
     so every study is linked to it as it is written.
 
     `verify`: compare each study whose hash is unchanged with what the graph holds, and
-    write again (reported as repaired) those that differ."""
+    write again (reported as repaired) those that differ.
+
+    `bulk`: an initial load into an empty graph through the engine's importer
+    (`ingest/bulk.py`): FalkorDB loads at once (CSV files kept in `bulk_dir` if given);
+    for Neo4j (or no store) the import files and command are written to `bulk_dir`."""
+    if bulk:
+        from cxrkg.ingest import bulk as bulk_room
+
+        if verify:
+            raise IngestError("--verify compares stored studies; a bulk load has none to compare")
+        options = {"strict": strict, "progress": progress, "limit": limit, "total": total}
+        if store is None or store.backend == "neo4j":
+            if bulk_dir is None:
+                raise IngestError(
+                    "a bulk load for Neo4j writes import files: say where with --bulk-dir DIR"
+                )
+            return bulk_room.write_bulk_files(items, bulk_dir, source=source, **options)
+        return bulk_room.bulk_load(store, items, source=source, bulk_dir=bulk_dir, **options)
+    if store is None:
+        raise IngestError("no graph store to load into")
     from cxrkg.ontology.sync import ensure_synced, link_loaded
 
     ensure_synced(store)
@@ -226,15 +248,27 @@ def load_scene_graphs(
     return report
 
 
+_HELD: dict[tuple[str, int], int] = {}  # lock files this process holds, by thread
+
+
 @contextlib.contextmanager
 def _one_loader_at_a_time(store: GraphStore) -> Iterator[None]:
     """One loader per graph of a home at a time: the checks before a write stay true
-    until the write (nothing else creates study nodes)."""
+    until the write (nothing else creates study nodes). The thread holding it may enter
+    again (a bulk load writes its leftover studies through the transactional loader)."""
     home = store.settings.home
+    name = "".join(c if c.isalnum() or c in "-_" else "_" for c in store.settings.graph)
+    held = (str(home / f".ingest-{name}.lock"), threading.get_ident())
+    if _HELD.get(held):
+        _HELD[held] += 1
+        try:
+            yield
+        finally:
+            _HELD[held] -= 1
+        return
     try:
         home.mkdir(parents=True, exist_ok=True)
-        name = "".join(c if c.isalnum() or c in "-_" else "_" for c in store.settings.graph)
-        fh = open(home / f".ingest-{name}.lock", "a")  # noqa: SIM115
+        fh = open(held[0], "a")  # noqa: SIM115
     except OSError:  # a read-only home: nothing to coordinate with
         yield
         return
@@ -244,9 +278,11 @@ def _one_loader_at_a_time(store: GraphStore) -> Iterator[None]:
         except BlockingIOError:
             tqdm.write("another ingest into this graph is running: waiting for it to finish")
             fcntl.flock(fh, fcntl.LOCK_EX)
+        _HELD[held] = 1
         try:
             yield
         finally:
+            del _HELD[held]
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 

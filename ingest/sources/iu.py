@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -89,13 +90,21 @@ def ingest_iu(
     limit: int | None = None,
     strict: bool = False,
     progress: bool = True,
+    bulk: bool = False,
+    bulk_dir: Path | None = None,
 ) -> Any:
-    """Extract the IU reports from the wheel and load their scene graphs (an IngestReport)."""
+    """Extract the IU reports from the wheel and load their scene graphs (an IngestReport;
+    `bulk`: an initial load through the engine's importer, see `load_scene_graphs`)."""
     from cxrkg.ingest.load import load_scene_graphs
 
     pipeline = ReportPipeline(extractor=extractor)
     report = load_scene_graphs(
-        store, iu_scene_graphs(pipeline, limit=limit), strict=strict, progress=progress
+        store,
+        iu_scene_graphs(pipeline, limit=limit),
+        strict=strict,
+        progress=progress,
+        bulk=bulk,
+        bulk_dir=bulk_dir,
     )
     report.source = f"Indiana University reports ({extractor})"
     return report

@@ -341,12 +341,20 @@ def ingest_padchest(
     limit: int | None = None,
     strict: bool = False,
     progress: bool = True,
+    bulk: bool = False,
+    bulk_dir: Path | None = None,
 ) -> Any:
-    """Load PadChest's label rows as scene graphs (an IngestReport)."""
+    """Load PadChest's label rows as scene graphs (an IngestReport; `bulk`: an initial load
+    through the engine's importer, see `load_scene_graphs`)."""
     from cxrkg.ingest.load import load_scene_graphs
 
     report = load_scene_graphs(
-        store, padchest_scene_graphs(path=path, limit=limit), strict=strict, progress=progress
+        store,
+        padchest_scene_graphs(path=path, limit=limit),
+        strict=strict,
+        progress=progress,
+        bulk=bulk,
+        bulk_dir=bulk_dir,
     )
     report.source = "PadChest labels"
     return report

@@ -366,11 +366,14 @@ def ingest_reports(
     progress: bool = True,
     executor: str = "local",
     ray_address: str | None = None,
+    bulk: bool = False,
+    bulk_dir: Path | None = None,
     **csv_options: str | None,
 ) -> Any:
     """Extract the reports at `path` and load their scene graphs (an IngestReport). With
     `executor="ray"` the extraction runs in Ray actors (`ingest.extract.ray_extract`) and
-    this process loads what they return, in the order of the reports."""
+    this process loads what they return, in the order of the reports; `bulk`: an initial
+    load through the engine's importer, see `load_scene_graphs`."""
     from cxrkg.config import get_settings
     from cxrkg.ingest.load import load_scene_graphs
 
@@ -391,6 +394,8 @@ def ingest_reports(
         graphs = report_scene_graphs(Path(path), pipeline, limit=limit, **csv_options)
     else:
         raise ValueError(f"unknown executor {executor!r}: use 'local' or 'ray'")
-    report = load_scene_graphs(store, graphs, strict=strict, progress=progress)
+    report = load_scene_graphs(
+        store, graphs, strict=strict, progress=progress, bulk=bulk, bulk_dir=bulk_dir
+    )
     report.source = f"reports ({extractor}{', on Ray' if executor == 'ray' else ''})"
     return report
