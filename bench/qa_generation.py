@@ -1,7 +1,7 @@
 """QA pairs per second: Cypher over the graph vs the same questions made in Python from JSON.
 
-    python bench/qa_generation.py                 # demo sample and 2,000 replicated studies
-    python bench/qa_generation.py --studies 5000
+    python bench/qa_generation.py                 # demo, 2,000 replicated, 1,000 QBA-shaped
+    python bench/qa_generation.py --studies 5000 --qba-studies 0
 
 It also times writing the whole QBA release (qa.zip, scene_data.zip, tables, stats, exports)
 against generation alone, on the replicated graph.
@@ -32,6 +32,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from cxrkg.app.demo import demo_dir  # noqa: E402
 from cxrkg.config import Settings  # noqa: E402
 from cxrkg.cypher.store import FalkorDBStore  # noqa: E402
+from cxrkg.bench.qba_shapes import qba_studies  # noqa: E402
 from cxrkg.demo.replicate import replicate  # noqa: E402
 from cxrkg.ingest.load import load_scene_graphs  # noqa: E402
 from cxrkg.ingest.model import SceneGraph  # noqa: E402
@@ -128,6 +129,12 @@ def main() -> None:
     parser.add_argument("--studies", type=int, default=2000, help="size of the larger graph")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--qba-studies",
+        type=int,
+        default=1000,
+        help="QBA-shaped studies (bench/qba_shapes.py) for a third row; 0 leaves it out",
+    )
     args = parser.parse_args()
     demo = [g for g in QBASource(demo_dir()) if isinstance(g, SceneGraph)]
     with tempfile.TemporaryDirectory() as tmp:
@@ -155,6 +162,12 @@ def main() -> None:
                 args.workers,
             )
             release_cost(store, Path(tmp) / "release", args.seed)
+            if args.qba_studies:
+                store.clear()
+                store.setup_schema()
+                shaped = list(qba_studies(args.qba_studies, args.seed))
+                load_scene_graphs(store, shaped, progress=False)
+                measure("QBA-shaped", store, shaped, args.seed, args.workers)
         finally:
             store.server.stop()
             store.close()

@@ -744,7 +744,7 @@ def _run_falkordb_loader(
                 proc.returncode, " | ".join(tail) or "no message"
             )
         )
-    if not store.run("MATCH (s:Study) RETURN count(s) AS n LIMIT 1", read_only=True):
+    if not store.run_named("load/study_count", {}, read_only=True):
         raise StoreError("the bulk loader reported success but the graph cannot be read")
 
 
