@@ -262,8 +262,7 @@ def _is_abnormal(
 ) -> list[dict[str, Any]]:
     verdict = _yes_no(row)
     if verdict is None or (
-        verdict == "no"
-        and (row.get("open_above_ids") or _half_said(sd, row["obs_ids"], regions))
+        verdict == "no" and (row.get("open_above_ids") or _half_said(sd, row["obs_ids"], regions))
     ):
         # a finding in a broader region may lie here, or the report spoke of one side only:
         # the graph cannot say "no"

@@ -65,7 +65,8 @@ class StudyData:
         return self.read and not any(
             (o.get("obs") or {}).get("positiveness") == "pos"
             and any(
-                sc in HARDWARE_SUBCATEGORIES for sc in (o.get("obs") or {}).get("subcategories") or []
+                sc in HARDWARE_SUBCATEGORIES
+                for sc in (o.get("obs") or {}).get("subcategories") or []
             )
             for o in self.obs.values()
         )
