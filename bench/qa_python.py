@@ -368,6 +368,7 @@ def rows_c(ps: PyStudy, p: dict[str, Any], targets: list[str]) -> list[dict[str,
 
     study_devices = [oid for oid, o in obs.items() if dev(o)]
     spans = p["device_spans"]
+    gaps = set(p["normal_statement_gaps"])
 
     def reachable(name: str) -> list[str]:
         """The study's present or uncertain devices that may lie in the region."""
@@ -421,7 +422,9 @@ def rows_c(ps: PyStudy, p: dict[str, Any], targets: list[str]) -> list[dict[str,
                     if _pos(obs[i], normal) and obs[i].get("certainty") in DEFINITE
                 ],
                 "parent_region_ids": in_above if sub else [],
-                "normal_above_ids": [i for i in in_above if stmt(obs[i])],
+                "normal_above_ids": []
+                if name in gaps or any(a in gaps for a in above)
+                else [i for i in in_above if stmt(obs[i])],
                 "open_above_ids": [
                     i
                     for i in in_above

@@ -56,6 +56,14 @@ def device_spans() -> dict[str, list[str]]:
     return {k: list(v) for k, v in spans.items() if not k.startswith("_")}
 
 
+@lru_cache(maxsize=1)
+def normal_statement_gaps() -> tuple[str, ...]:
+    """Regions a broader region's normal statement does not call normal
+    (`data/normal_statement_gaps.txt`)."""
+    lines = (DATA / "normal_statement_gaps.txt").read_text(encoding="utf-8").splitlines()
+    return tuple(x.strip() for x in lines if x.strip() and not x.startswith("#"))
+
+
 def family_params() -> dict[str, Any]:
     """The scope parameters of the `cypher/qa/` family queries."""
     return {
@@ -71,6 +79,7 @@ def family_params() -> dict[str, Any]:
         "normal_statement_entities": ["abnormal"],
         "neutral_subcategories": list(NEUTRAL_SUBCATEGORIES),
         "device_spans": device_spans(),
+        "normal_statement_gaps": list(normal_statement_gaps()),
     }
 
 

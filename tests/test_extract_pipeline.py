@@ -158,6 +158,30 @@ def test_indication_answer_observation(mimic_graph: SceneGraph) -> None:
     assert ind.associated_obs_ids and ind.associated_sentence_ids
 
 
+def test_an_indication_naming_no_finding_is_answered_by_the_impression(
+    pipeline: ReportPipeline,
+) -> None:
+    """"Chest pain": the radiologist's answer is the impression, not the incidental
+    degenerative change the findings also list; without an impression, the findings."""
+    findings = (
+        "FINDINGS: The heart is normal in size. The lungs are clear. Mild degenerative disc "
+        "disease of the thoracic spine."
+    )
+
+    def answer(text: str) -> str:
+        report = ReportInput(file="r.txt", study_id="s1", patient_id="p1", text=text)
+        sg = pipeline.build(report)
+        assert isinstance(sg, SceneGraph) and sg.indication is not None
+        assert sg.indication.answer_for_indication is not None
+        return sg.indication.answer_for_indication.name
+
+    impression = " IMPRESSION: No acute cardiopulmonary abnormality."
+    assert answer("INDICATION: chest pain. " + findings + impression) == (
+        "no acute cardiopulmonary abnormality"
+    )
+    assert "degenerative" in answer("INDICATION: chest pain. " + findings)
+
+
 def test_every_quality_criterion_is_recorded_by_name(mimic_graph: SceneGraph) -> None:
     for o in mimic_graph.all_observations().values():
         assert set(o.obs_quality) == set(EXTRACTION_CRITERIA)

@@ -11,6 +11,7 @@ from cxrkg.ingest.extract.pipeline import ReportInput, ReportPipeline
 from cxrkg.ingest.load import load_scene_graphs
 from cxrkg.ontology import load_ontology
 from cxrkg.qa_gen.generate import generate_batch
+from cxrkg.qa_gen.scopes import family_params
 
 REPORTS = {
     "s1": "FINDINGS: The heart is normal in size. The lungs are clear. No pleural effusion or "
@@ -30,6 +31,9 @@ REPORTS = {
     "atelectasis. No pneumothorax.",
     "s8": "FINDINGS: Heart size is normal. There is a small right pleural effusion. The left "
     "lung is clear.",
+    "s9": "FINDINGS: The mediastinal contour is normal. Coronary artery calcification. The "
+    "lungs are clear.",
+    "s10": "FINDINGS: The mediastinal contour is normal. The lungs are clear.",
 }
 
 
@@ -130,3 +134,20 @@ def test_one_side_said_clear_answers_nothing_for_both(qa) -> None:  # noqa: ANN0
     assert not asked(questions, "C03_is_abnormal_region", "the lungs")
     (left,) = asked(questions, "C03_is_abnormal_region", "the left lung")
     assert main_text(left).startswith("No")
+
+
+def test_a_broader_normal_statement_does_not_call_the_coronary_arteries_normal(
+    qa,  # noqa: ANN001
+    session_store,  # noqa: ANN001
+) -> None:
+    """"The mediastinal contour is normal" speaks for the hila, not the coronary arteries."""
+    params = {
+        "study_ids": ["s10"],
+        "targets": {"s10": ["coronary arteries", "aortic valve", "upper mediastinum"]},
+        "infer_absent": True,
+        **family_params(),
+    }
+    rows = {r["region"]: r for r in session_store.run_named("qa/c_region", params)}
+    assert rows["coronary arteries"]["normal_above_ids"] == []
+    assert rows["aortic valve"]["normal_above_ids"] == []
+    assert rows["upper mediastinum"]["normal_above_ids"]

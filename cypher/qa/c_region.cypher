@@ -8,6 +8,7 @@
 // $normal_statement_entities: findings whose negative observations say a region is normal (e.g. ["abnormal"]: "the mediastinum is unremarkable")
 // $device_subcategories: the finding subcategories of devices
 // $device_spans: map device subcategory -> ontology regions a device of it may lie in (a subcategory not named may lie anywhere)
+// $normal_statement_gaps: regions (with those inside them) a broader region's normal statement does not call normal (e.g. ["coronary arteries"])
 // Each study's regions and observations are read once, then filtered per asked-about region.
 // Sub-regions come from the study's SUB_REGION_OF edges and, when the ontology is synced, PART_OF.
 UNWIND $study_ids AS sid
@@ -75,7 +76,8 @@ RETURN sid AS study_id,
        CASE WHEN size(sub_ids) = 0 THEN [] ELSE
          [x IN obs WHERE NOT x.obs_id IN sub_ids AND any(l IN x.located WHERE l IN above) | x.obs_id] END AS parent_region_ids,
        // normal statements of a broader region ("the lungs are clear" for the left lower lobe): the region is normal too
-       [x IN obs WHERE NOT x.obs_id IN sub_ids AND x.stmt AND any(l IN x.located WHERE l IN above) | x.obs_id] AS normal_above_ids,
+       CASE WHEN region_name IN $normal_statement_gaps OR any(a IN above WHERE a IN $normal_statement_gaps) THEN [] ELSE
+         [x IN obs WHERE NOT x.obs_id IN sub_ids AND x.stmt AND any(l IN x.located WHERE l IN above) | x.obs_id] END AS normal_above_ids,
        // findings in a broader region that may lie in this one ("opacity in the lungs" for the left lung): no "not abnormal" then
        [x IN obs WHERE NOT x.obs_id IN sub_ids AND any(l IN x.located WHERE l IN above)
             AND NOT x.neutral AND NOT any(c IN coalesce(x.categories, []) WHERE c IN $device_categories OR c IN $acquisition_categories)

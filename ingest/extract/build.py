@@ -86,8 +86,14 @@ class GraphBuilder:
         sent_by_obs: dict[str, list[str]] = {}
         for rel in obs_sent:
             sent_by_obs.setdefault(rel.observation_id, []).append(rel.sentence_id)
+        impression = {s.sent_id for s in extraction.sentences if s.section_type == "IMPRESSION"}
         ind = indication(
-            extraction.indication, observations, sent_by_obs, self.concepts, self.mapper
+            extraction.indication,
+            observations,
+            sent_by_obs,
+            self.concepts,
+            self.mapper,
+            summary_sentences=impression,
         )
         all_obs = dict(observations)
         if ind and ind.answer_for_indication:

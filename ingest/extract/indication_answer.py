@@ -29,7 +29,13 @@ def indication(
     sent_by_obs: dict[str, list[str]],
     c: Concepts,
     mapper: ConceptMapper,
+    *,
+    summary_sentences: set[str] | frozenset[str] = frozenset(),
 ) -> Indication | None:
+    """The indication and the report's answer to it. An indication that names no finding
+    ("chest pain", "altered mental status") is answered by the report's summary (its
+    IMPRESSION sentences, `summary_sentences`) when it has one: the radiologist's answer to
+    the clinical question, not every incidental finding ("degenerative disc disease")."""
     if raw is None:
         return None
     asked = list(
@@ -49,6 +55,8 @@ def indication(
         assoc = assoc or _normal_statements(report_obs)
     else:
         top = [o for o in report_obs if o.child_level == 0]
+        summary = [o for o in top if set(sent_by_obs.get(o.obs_id, ())) & summary_sentences]
+        top = summary or top
         assoc = [o for o in top if o.positiveness == "pos" and _is_finding(o)]
         assoc = assoc or _normal_statements(top) or [o for o in top if o.positiveness == "neg"]
     answer_obs = None
