@@ -117,6 +117,11 @@ def _yes_no(
     return None
 
 
+def _obs(sd: StudyData, obs_id: str) -> dict[str, Any]:
+    """An observation's properties."""
+    return sd.obs.get(obs_id, {}).get("obs") or {}
+
+
 def _side(name: str) -> str | None:
     first = name.split(" ", 1)[0]
     return first if first in ("left", "right") else None
@@ -127,7 +132,7 @@ def _half_said(sd: StudyData, ids: list[str], regions: list[str] | None = None) 
     lung is clear"), while the question covers both: the other side went unsaid."""
     sides = set()
     for oid in ids:
-        o = sd.obs.get(oid, {}).get("obs") or {}
+        o = _obs(sd, oid)
         if o.get("from_report"):
             sides.add(o.get("laterality") if o.get("laterality") in ("left", "right") else None)
     if len(sides) != 1 or None in sides:
@@ -288,9 +293,17 @@ def abnormal_questions(
     out: list[dict[str, Any]] = []
     for row in by_kind.get("all", []):
         out += _describe(sd, "B01_describe_all", {}, rng, row["obs_ids"])
-        out += _describe_abnormal(sd, "B02_describe_abnormal", {}, rng, _findings_only(row), {})
-        out += _is_abnormal(sd, "B03_is_abnormal", {}, rng, _findings_only(row), {}, normal=False)
-        out += _is_abnormal(sd, "B04_is_normal", {}, rng, _findings_only(row), {}, normal=True)
+        study = _findings_only(row)
+        if sd.judged_normal:
+            # "No acute cardiopulmonary abnormality." judges the whole study: a hedged
+            # negative beside it ("no large pleural effusion") leaves its own finding open,
+            # not the study's verdict. A possible finding still does.
+            study["uncertain_ids"] = [
+                o for o in study["uncertain_ids"] if _obs(sd, o).get("positiveness") != "neg"
+            ]
+        out += _describe_abnormal(sd, "B02_describe_abnormal", {}, rng, study, {})
+        out += _is_abnormal(sd, "B03_is_abnormal", {}, rng, study, {}, normal=False)
+        out += _is_abnormal(sd, "B04_is_normal", {}, rng, study, {}, normal=True)
     for row in by_kind.get("subcat", []):
         var = {"subcategory": row["value"]}
         fmt = subcategory_words(row["value"])
@@ -562,7 +575,7 @@ def finding_questions(
             )
             # a "no" the report does not state (a default negative, or inferred from a
             # broader finding) rests on the report being read in full
-            stated = any((sd.obs.get(o, {}).get("obs") or {}).get("from_report") for o in details)
+            stated = any(_obs(sd, o).get("from_report") for o in details)
             out.append(incomplete(q, sd) if verdict == "no" and not stated else q)
         definite = row["definite_pos_ids"]
         # a device is where the report puts it: its default region is a guess ("pacemaker":

@@ -42,6 +42,13 @@ SKIPPED_SUBCATEGORIES: tuple[str, ...] = ("GENERAL",)
 # An observation with only these subcategories is neither normal nor abnormal: "status post
 # sternotomy" in an otherwise normal study (a lobectomy, with LUNG_FIELD too, is abnormal).
 NEUTRAL_SUBCATEGORIES: tuple[str, ...] = ("POSTSURGICAL",)
+# A negative observation of these says its region is normal ("the mediastinum is
+# unremarkable", "no acute cardiopulmonary abnormality").
+NORMAL_STATEMENT_ENTITIES: tuple[str, ...] = ("abnormal",)
+# A normal statement about these regions together, about the chest, or about no region
+# ("no acute cardiopulmonary abnormality", "negative for acute abnormality") is the
+# radiologist's judgment of the whole study.
+WHOLE_STUDY_REGIONS: tuple[str, ...] = ("heart", "lungs")
 # A report that describes surgery of these subcategories ("median sternotomy", "spinal
 # fusion") may leave its hardware unnamed, or masked as in IU's "sternotomy XXXX": its
 # silence about devices answers nothing.
@@ -76,7 +83,7 @@ def family_params() -> dict[str, Any]:
         "skipped_subcategories": list(SKIPPED_SUBCATEGORIES),
         "device_subcategories": list(DEVICE_SUBCATEGORIES),
         # a negative observation of these says its region is normal ("unremarkable")
-        "normal_statement_entities": ["abnormal"],
+        "normal_statement_entities": list(NORMAL_STATEMENT_ENTITIES),
         "neutral_subcategories": list(NEUTRAL_SUBCATEGORIES),
         "device_spans": device_spans(),
         "normal_statement_gaps": list(normal_statement_gaps()),

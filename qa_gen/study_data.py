@@ -8,7 +8,11 @@ from functools import cached_property
 from typing import Any
 
 from cxrkg.cypher.store import GraphStore
-from cxrkg.qa_gen.scopes import HARDWARE_SUBCATEGORIES
+from cxrkg.qa_gen.scopes import (
+    HARDWARE_SUBCATEGORIES,
+    NORMAL_STATEMENT_ENTITIES,
+    WHOLE_STUDY_REGIONS,
+)
 
 
 @dataclass
@@ -57,6 +61,24 @@ class StudyData:
         return issue not in ("NON_INTERPRETABLE", "DISCARDED") and any(
             (o.get("obs") or {}).get("from_report") and oid != "OIND" for oid, o in self.obs.items()
         )
+
+    @cached_property
+    def judged_normal(self) -> bool:
+        """Whether the report calls the whole study normal, certainly ("No acute
+        cardiopulmonary abnormality."): a statement of the chest, of no region, or of the
+        heart and lungs together."""
+        for o in self.obs.values():
+            x = o.get("obs") or {}
+            if (
+                x.get("from_report")
+                and x.get("positiveness") == "neg"
+                and x.get("certainty") == "certain"
+                and any(e in NORMAL_STATEMENT_ENTITIES for e in x.get("entities") or [])
+            ):
+                regions = set(x.get("regions") or [])
+                if regions <= {"chest"} or set(WHOLE_STUDY_REGIONS) <= regions:
+                    return True
+        return False
 
     @cached_property
     def names_its_devices(self) -> bool:

@@ -34,6 +34,8 @@ REPORTS = {
     "s9": "FINDINGS: The mediastinal contour is normal. Coronary artery calcification. The "
     "lungs are clear.",
     "s10": "FINDINGS: The mediastinal contour is normal. The lungs are clear.",
+    "s11": "FINDINGS: Heart size is normal. No focal consolidation, pneumothorax or large "
+    "pleural effusion. IMPRESSION: No acute cardiopulmonary abnormality.",
 }
 
 
@@ -116,6 +118,15 @@ def test_a_qualified_negative_answers_no_yes_or_no(qa) -> None:  # noqa: ANN001
         assert not asked(questions, "D02_has_finding", words), words
     (ptx,) = asked(questions, "D02_has_finding", "pneumothorax")
     assert main_text(ptx).startswith("No")
+
+
+def test_the_whole_study_judged_normal_answers_beside_a_hedged_negative(qa) -> None:  # noqa: ANN001
+    """"No large pleural effusion" leaves the effusion open, not the radiologist's verdict
+    on the study ("No acute cardiopulmonary abnormality."); without that verdict, it does."""
+    (normal,) = asked(qa["s11"], "B04_is_normal", "")
+    assert main_text(normal).startswith("Yes")
+    assert not asked(qa["s11"], "D02_has_finding", "pleural effusion")
+    assert not asked(qa["s6"], "B04_is_normal", "")
 
 
 def test_a_finding_that_could_reflect_another_leaves_it_possible(qa) -> None:  # noqa: ANN001
