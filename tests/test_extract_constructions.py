@@ -172,6 +172,26 @@ def test_no_findings_to_suggest_negates_what_follows(rules: RuleExtractor) -> No
         ("Tuberculosis test was negative.", "tuberculosis", "negative"),
         ("Low suspicion for pneumonia.", "pneumonia", "unlikely"),
         ("No pleural effusion, likely atelectasis at the left base.", "atelectasis", "probable"),
+        # IU wordings: a qualified negative leaves a small, benign or subtle one open
+        ("No large pleural effusion.", "pleural effusion", "unlikely"),
+        ("No suspicious pulmonary nodules or masses.", "mass", "unlikely"),
+        ("No pneumothorax or large effusion.", "pneumothorax", "negative"),
+        ("No pneumothorax or large effusion.", "pleural effusion", "unlikely"),
+        ("No overt evidence of CHF.", "fluid overload/heart failure", "unlikely"),
+        ("Airspace disease could reflect atelectasis.", "atelectasis", "may"),
+        ("The opacity might represent pneumonia.", "pneumonia", "may"),
+        # "to suggest" after a negated finding negates what it suggests
+        (
+            "No focal consolidation to suggest pneumonia or active tuberculous infection.",
+            "tuberculosis",
+            "negative",
+        ),
+        (
+            "There is no pleural line to suggest pneumothorax or costophrenic XXXX blunting to "
+            "suggest large pleural effusion.",
+            "pleural effusion",
+            "negative",
+        ),
     ],
 )
 def test_more_negation_and_uncertainty_cues(
