@@ -185,6 +185,8 @@ def test_consolidation_is_a_lung_opacity_with_ancestors_nearest_first(onto) -> N
         ("geode", "bone lesion"),
         ("lucent lesion", "bone lesion"),
         ("hyperlucent lungs", "hyperlucent lung"),
+        ("bullous disease", "bullae"),
+        ("bulla", "bullae"),
         ("reticular-nodular opacities", "reticulonodular interstitial pattern"),
     ],
 )
