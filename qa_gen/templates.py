@@ -77,38 +77,77 @@ def device_words(subcat: str | None) -> dict[str, str]:
 
 
 def join_words(items: list[str]) -> str:
-    """`a`, `a and b`, `a, b and c`."""
+    """`a`, `a and b`, `a, b and c`, each name read as spoken (`svc` -> `SVC`)."""
+    items = [spoken(i) for i in items]
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def located_regions(finding: str, regions: list[str]) -> list[str]:
+    """The regions worth naming where a finding is: not one that only repeats the finding's
+    own name ("the flattened diaphragm is located in the diaphragm", "the lung opacity is
+    located in the lungs"). Words are compared singular, ignoring case."""
+
+    def words(name: str) -> set[str]:
+        return {w.removesuffix("s") for w in re.findall(r"[a-z0-9]+", name.lower())}
+
+    own = words(finding) | words(spoken(finding))
+    return [r for r in regions if not words(r) <= own]
+
+
 def sentence(text: str) -> str:
-    """Capitalised and ending in a full stop."""
-    text = text.strip()
+    """Capitalised and ending in one full stop (a report's `abnormality. .` or `clear..` is
+    tidied, and no space is left before a full stop or comma)."""
+    text = re.sub(r"\s+([.,;:])", r"\1", text.strip())
+    text = re.sub(r"([.!?])(?:\s*\.)+", r"\1", text)
     if not text:
         return text
     text = text[0].upper() + text[1:]
     return text if text[-1] in ".!?" else text + "."
 
 
+def head_word(noun: str) -> str:
+    """The word a phrase agrees with: the last word before `of`/`with`/`in`
+    (`signs of lung surgery` -> `signs`, `cardiac pacer with wires` -> `pacer`), else the
+    last word (`mass or nodule` -> `nodule`)."""
+    words = noun.lower().split()
+    for i, w in enumerate(words):
+        if w in ("of", "with", "in") and i > 0:
+            words = words[:i]
+            break
+    return words[-1] if words else ""
+
+
 def is_plural(noun: str) -> bool:
-    """`lungs`, `support devices`, `hila` read as plurals; `thorax`, `pneumothorax` not."""
-    return (noun.endswith("s") and not noun.endswith(("ss", "us", "is", "sis"))) or noun in (
-        "hila",
-        "hilar structures",
-    )
+    """`lungs`, `support devices`, `hila`, `humeri`, `bullae` read as plurals; `thorax`,
+    `pneumothorax`, `pancreas` not. Irregular words are listed in `spoken.json`."""
+    data = spoken_names()
+    head = head_word(noun)
+    if head in data["plurals"]:
+        return True
+    if head in data["singulars"]:
+        return False
+    return head.endswith("s") and not head.endswith(("ss", "us", "is", "sis"))
+
+
+def takes_article(noun: str) -> bool:
+    """A singular countable thing takes `a`/`an` (`a nodule`, `a PICC`, `a hiatal hernia`);
+    a mass noun does not (`atelectasis`, `suture material`, `pleural effusion`). The
+    countable head words are listed in `spoken.json` (`count_nouns`)."""
+    return not is_plural(noun) and head_word(noun) in spoken_names()["count_nouns"]
 
 
 def concept_words(noun: str, key: str) -> dict[str, str]:
-    """Template variables for a region or finding, with verb agreement (`the lungs are`).
+    """Template variables for a region or finding, with verb agreement (`the lungs are`) and
+    the indefinite article where one is said (`a_finding`: `a nodule`, `atelectasis`).
     Ontology names read as spoken (`spoken`): `pulmonary edema or hazy opacity`, `the SVC`."""
     noun = spoken(noun)
     plural = is_plural(noun)
     first = noun.split()[0] if noun else ""
     # an acronym is read letter by letter: "an SVC", "a PICC"
     vowel = first[:1] in "AEFHILMNORSX" if first.isupper() else noun[:1].lower() in "aeiou"
-    article = "" if plural else ("an " if vowel else "a ")
+    article = ("an " if vowel else "a ") if takes_article(noun) else ""
     return {
         key: noun,
         f"a_{key}": article + noun,

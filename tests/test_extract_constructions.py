@@ -245,6 +245,38 @@ def test_findings_said_through_predicates_and_abbreviations(
         assert region in found[entity].regions
 
 
+# Sentences of the IU reports a radiologist's review found mapped to the wrong concept.
+@pytest.mark.parametrize(
+    ("sentence", "entity", "not_entity"),
+    [
+        ("Surgical clips are seen the right upper quadrant.", "surgical clips", "suture material"),
+        ("Mediastinal clips.", "surgical clips", "suture material"),
+        (
+            "Lucent lesion with thin sclerotic margin in the right humeral head.",
+            "bone lesion",
+            "lung lesion",
+        ),
+        (
+            "Considering the associated degenerative changes, a large geode is most likely.",
+            "bone lesion",
+            "lung lesion",
+        ),
+        ("Bilateral thoracotomy.", "thoracotomy", "lung surgery"),
+        ("Left post thoracotomy rib changes are noted.", "thoracotomy", "lung surgery"),
+        (
+            "Reticular nodular opacities in the upper lobes.",
+            "reticulonodular interstitial pattern",
+            "mass/nodule (not otherwise specified)",
+        ),
+    ],
+)
+def test_review_sentences_name_the_concept_a_radiologist_means(
+    rules: RuleExtractor, sentence: str, entity: str, not_entity: str
+) -> None:
+    said = _said(rules, sentence)
+    assert entity in said and not_entity not in said
+
+
 def test_two_letter_abbreviations_match_only_in_capitals(rules: RuleExtractor) -> None:
     assert "pulmonary embolism" not in _said(rules, "The pe of the patient.")
 

@@ -173,6 +173,67 @@ def test_consolidation_is_a_lung_opacity_with_ancestors_nearest_first(onto) -> N
     )
 
 
+# What a radiologist reviewing QA made from the IU reports found mapped or classed wrongly.
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("surgical clips", "surgical clips"),
+        ("mediastinal clips", "surgical clips"),
+        ("sutures", "suture material"),
+        ("thoracotomy", "thoracotomy"),
+        ("lobectomy", "lung surgery"),
+        ("geode", "bone lesion"),
+        ("lucent lesion", "bone lesion"),
+        ("hyperlucent lungs", "hyperlucent lung"),
+        ("bullous disease", "bullae"),
+        ("bulla", "bullae"),
+        ("reticular-nodular opacities", "reticulonodular interstitial pattern"),
+    ],
+)
+def test_review_wordings_find_the_concept_a_radiologist_means(onto, text: str, name: str) -> None:
+    assert onto.finding(text).name == name
+
+
+def test_lines_and_catheters_are_not_tubes(onto) -> None:
+    for line in ("picc", "central venous catheter", "catheter", "chest port", "swan-ganz catheter"):
+        assert "tube" not in onto.ancestors(line), line
+        assert "support devices" in onto.ancestors(line) or line == "catheter"
+    assert "tube" in onto.ancestors("endotracheal tube")
+
+
+def test_clips_thoracotomy_bone_lesions_and_bullae_sit_under_the_right_parents(onto) -> None:
+    assert "surgical clips" in onto.ancestors("cholecystectomy clips")
+    assert "suture material" not in onto.ancestors("cholecystectomy clips")
+    assert onto.ancestors("thoracotomy") == ["surgery"]
+    assert "LUNG_FIELD" not in onto.finding("thoracotomy").subcategories
+    assert "lung lesion" not in onto.ancestors("bullae")
+    assert "lung lesion" not in onto.ancestors("cyst/bullae")
+    assert "lung lesion" not in onto.ancestors("bone lesion")
+    # a lucency is anywhere (bone, lung, under the diaphragm): not a lung finding by itself
+    assert onto.finding("lucency").subcategories == ()
+    assert "LUNG_FIELD" in onto.finding("hyperlucent lung").subcategories
+
+
+def test_neoplasm_is_a_subcategory_of_neoplasm_like_findings_only(onto) -> None:
+    for name in ("lung lesion", "mass/nodule (not otherwise specified)", "nodule", "bullae"):
+        assert "NEOPLASM" not in onto.finding(name).subcategories, name
+    for name in ("mass", "pulmonary mass", "lung cancer", "lung metastasis", "bone metastasis"):
+        assert "NEOPLASM" in onto.finding(name).subcategories, name
+
+
+def test_edema_interstitial_patterns_and_hyperinflation_are_signs_of_pulmonary_disease(
+    onto,
+) -> None:
+    for name in (
+        "pulmonary edema",
+        "increased reticular markings/ild pattern",
+        "hyperaeration",
+        "bullae",
+        "chronic changes",
+    ):
+        assert "PULMONARY_DISEASES" in onto.finding(name).subcategories, name
+
+
 def test_regions_have_part_of_laterality_counterparts_and_composites(onto) -> None:
     left = onto.regions["left costophrenic angle"]
     assert left.laterality == "left" and left.counterpart == "right costophrenic angle"

@@ -111,3 +111,66 @@ def test_a_sampled_mostly_positive_finding_gets_a_negative_question(store):
     assert studies.texts(studies.mains(q)) == ["No, there is no loculated pleural effusion."]
     report = generate_qa(store, ["s50000003"], seed=seed, infer_absent=True)
     assert report.sampled_answered >= 1 and "sampled extras" in report.summary()
+
+
+# Sentences of IU reports (CXR372, CXR2229, CXR260, CXR2127) whose QA a radiologist's review
+# found wrong because of the ontology: a PICC answered as "a tube", surgical clips as suture
+# material, a humeral-head lucent lesion as a lung lesion, a thoracotomy as lung surgery.
+REVIEWED_REPORT = (
+    "FINDINGS: Right PICC with tip in the SVC. Surgical clips are seen in the right upper "
+    "quadrant. Lucent lesion with thin sclerotic margin in the right humeral head. Bilateral "
+    "thoracotomy. The lungs are clear. No pleural effusion. IMPRESSION: No acute disease."
+)
+
+
+@pytest.fixture(scope="module")
+def qa_reviewed(session_store):  # noqa: ANN001, ANN201
+    from cxrkg.ingest.extract.pipeline import ReportInput, ReportPipeline
+
+    onto = load_ontology()
+    graph = ReportPipeline(onto, use_embeddings=False).build(
+        ReportInput(
+            file="reviewed.txt", study_id="s59000001", patient_id="p19000001", text=REVIEWED_REPORT
+        )
+    )
+    session_store.clear()
+    session_store.setup_schema()
+    load_scene_graphs(session_store, [graph], progress=False)
+    sync_ontology(session_store, onto)
+    items = generate_batch(session_store, ["s59000001"], seed=0, infer_absent=True)
+    return studies.as_dicts(items)["s59000001"]
+
+
+def _yes(questions, qtype: str, **variables: str) -> list[dict]:  # noqa: ANN001
+    return [
+        q
+        for q in questions
+        if q["question_type"] == qtype
+        and all(q["variables"].get(k) == v for k, v in variables.items())
+        and studies.texts(studies.mains(q))[0].startswith("Yes")
+    ]
+
+
+def test_a_picc_is_a_line_not_a_tube(qa_reviewed):
+    assert not _yes(qa_reviewed, "D06_has_device", finding="tube")
+    q = studies.find(qa_reviewed, "D06_has_device", finding="picc")
+    assert studies.texts(studies.mains(q)) == ["Yes, there is a PICC."]
+    q = studies.find(qa_reviewed, "D07_where_is_device", finding="picc")
+    assert studies.texts(studies.mains(q)) == ["The PICC is located in the SVC."]
+
+
+def test_surgical_clips_are_clips_not_suture_material(qa_reviewed):
+    q = studies.find(qa_reviewed, "D06_has_device", finding="surgical clips")
+    assert studies.texts(studies.mains(q)) == ["Yes, there are surgical clips."]
+    studies.none_of(qa_reviewed, "D06_has_device", finding="suture material")
+
+
+def test_a_bone_lesion_and_a_thoracotomy_leave_clear_lungs_normal(qa_reviewed):
+    assert not _yes(qa_reviewed, "D02_has_finding", finding="lung lesion")
+    assert not _yes(qa_reviewed, "D02_has_finding", finding="lung surgery")
+    assert _yes(qa_reviewed, "D02_has_finding", finding="bone lesion")
+    assert _yes(qa_reviewed, "D02_has_finding", finding="thoracotomy")
+    assert not _yes(qa_reviewed, "B10_is_abnormal_subcat", subcategory="LUNG_FIELD")
+    assert not _yes(qa_reviewed, "B10_is_abnormal_subcat", subcategory="NEOPLASM")
+    q = studies.find(qa_reviewed, "C04_is_normal_region", region="lungs")
+    assert studies.texts(studies.mains(q)) == ["Yes, the lungs are normal."]
