@@ -30,9 +30,9 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from cxrkg.app.demo import demo_dir  # noqa: E402
+from cxrkg.bench.qba_shapes import qba_studies  # noqa: E402
 from cxrkg.config import Settings  # noqa: E402
 from cxrkg.cypher.store import FalkorDBStore  # noqa: E402
-from cxrkg.bench.qba_shapes import qba_studies  # noqa: E402
 from cxrkg.demo.replicate import replicate  # noqa: E402
 from cxrkg.ingest.load import load_scene_graphs  # noqa: E402
 from cxrkg.ingest.model import SceneGraph  # noqa: E402

@@ -27,6 +27,7 @@ from cxrkg.qa_gen.templates import (
     concept_words,
     device_words,
     join_words,
+    located_regions,
     question_text,
     region_words,
     subcategory_words,
@@ -580,13 +581,17 @@ def finding_questions(
         definite = row["definite_pos_ids"]
         # a device is where the report puts it: its default region is a guess ("pacemaker":
         # the heart, where its leads are, not the chest wall, where its generator is)
-        regions = row["definite_stated_regions"] if device else row["definite_regions"]
-        if definite and regions:
+        # and a "where" that only repeats the finding's name ("the flattened diaphragm is
+        # located in the diaphragm") says nothing
+        located = located_regions(
+            finding, row["definite_stated_regions"] if device else row["definite_regions"]
+        )
+        if definite and located:
             main = template_answer(
-                answer_text(where, "answer", **fmt, regions=join_words(regions)),
+                answer_text(where, "answer", **fmt, regions=join_words(located)),
                 MAIN,
                 positiveness="pos",
-                regions=regions,
+                regions=located,
                 entities=[finding],
                 sd=sd,
             )
@@ -599,7 +604,7 @@ def finding_questions(
                     [main, *obs_answers(sd, definite, DETAILS)] + related,
                 )
             )
-        severity = row["severities"]
+        severity, regions = row["severities"], row["definite_regions"]
         if definite and severity and not device:
             qtype = "D04_how_severe_is_finding"
             main = template_answer(
@@ -636,7 +641,7 @@ def longitudinal_questions(
             region = row["name"]
             changes = join_words(row["changes"])
             main = template_answer(
-                answer_text(qtype, "answer", region=region, changes=changes),
+                answer_text(qtype, "answer", **region_words(region), changes=changes),
                 MAIN,
                 regions=[region],
                 sd=sd,
@@ -648,7 +653,7 @@ def longitudinal_questions(
                     sd,
                     qtype,
                     {"region": region, "previous_study_id": row["previous_study_id"]},
-                    question_text(qtype, rng, region=region),
+                    question_text(qtype, rng, **region_words(region)),
                     [main, *obs_answers(sd, row["cur_ids"], DETAILS)],
                 )
             )
@@ -685,7 +690,7 @@ def _finding_change(
     if key is None:
         return []  # both present without a stated change, or conflicting changes
     main = template_answer(
-        answer_text(qtype, key, finding=finding, direction=direction),
+        answer_text(qtype, key, **concept_words(finding, "finding"), direction=direction),
         MAIN,
         positiveness="neg" if key in ("unchanged", "still_absent") else "pos",
         entities=[finding],
@@ -699,7 +704,7 @@ def _finding_change(
             sd,
             qtype,
             {"finding": finding, "previous_study_id": row["previous_study_id"]},
-            question_text(qtype, rng, finding=finding),
+            question_text(qtype, rng, **concept_words(finding, "finding")),
             answers,
         )
     ]

@@ -154,6 +154,8 @@ def concept_words(noun: str, key: str) -> dict[str, str]:
         "is": "are" if plural else "is",
         "Is": "Are" if plural else "Is",
         "Does": "Do" if plural else "Does",
+        "has": "have" if plural else "has",
+        "Has": "Have" if plural else "Has",
     }
 
 

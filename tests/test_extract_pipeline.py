@@ -161,7 +161,7 @@ def test_indication_answer_observation(mimic_graph: SceneGraph) -> None:
 def test_an_indication_naming_no_finding_is_answered_by_the_impression(
     pipeline: ReportPipeline,
 ) -> None:
-    """"Chest pain": the radiologist's answer is the impression, not the incidental
+    """For "chest pain" the radiologist's answer is the impression, not the incidental
     degenerative change the findings also list; without an impression, the findings."""
     findings = (
         "FINDINGS: The heart is normal in size. The lungs are clear. Mild degenerative disc "

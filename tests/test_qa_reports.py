@@ -74,7 +74,7 @@ def test_a_normal_report_answers_normal_with_the_grade_of_a_read_report(qa) -> N
 
 
 def test_nothing_there_is_graded_down_however_asked_when_a_sentence_went_unread(qa) -> None:  # noqa: ANN001
-    """ "Is it abnormal? No" and "Is it normal? Yes" say the same; both rest on the whole
+    """The answers "Is it abnormal? No" and "Is it normal? Yes" say the same; both rest on the whole
     report being read, so both are C beside a sentence that gave no observation."""
     for qtype in ("B03_is_abnormal", "B04_is_normal"):
         (q,) = [q for q in qa["s2"] if q["question_type"] == qtype]
@@ -90,7 +90,7 @@ def test_a_remark_on_technique_keeps_no_artifacts_from_being_answered(qa) -> Non
 
 
 def test_surgery_that_leaves_hardware_keeps_devices_from_being_denied(qa) -> None:  # noqa: ANN001
-    """ "Median sternotomy XXXX are intact": IU masks the wires; no "no devices" for it."""
+    """IU masks the wires: "median sternotomy XXXX are intact" gets no "no devices"."""
     assert not [
         q for q in qa["s4"] if q["question_type"] in ("B13_has_devices", "C08_has_region_device")
     ]
@@ -110,9 +110,9 @@ def test_a_device_is_not_denied_where_it_may_reach_nor_placed_by_its_default_reg
 
 
 def test_a_qualified_negative_answers_no_yes_or_no(qa) -> None:  # noqa: ANN001
-    """ "No large pleural effusion", "no suspicious nodules or masses", "no overt CHF" leave
-    a small, benign or subtle one open; "no pneumothorax or large effusion" still denies
-    the pneumothorax."""
+    """Qualified negatives ("no large pleural effusion", "no suspicious nodules or
+    masses", "no overt CHF") leave a small, benign or subtle one open; "no pneumothorax or
+    large effusion" still denies the pneumothorax."""
     questions = qa["s6"]
     for words in ("pleural effusion", "nodule", "mass", "fluid overload"):
         assert not asked(questions, "D02_has_finding", words), words
@@ -121,7 +121,7 @@ def test_a_qualified_negative_answers_no_yes_or_no(qa) -> None:  # noqa: ANN001
 
 
 def test_the_whole_study_judged_normal_answers_beside_a_hedged_negative(qa) -> None:  # noqa: ANN001
-    """"No large pleural effusion" leaves the effusion open, not the radiologist's verdict
+    """A hedged "no large pleural effusion" leaves the effusion open, not the radiologist's verdict
     on the study ("No acute cardiopulmonary abnormality."); without that verdict, it does."""
     (normal,) = asked(qa["s11"], "B04_is_normal", "")
     assert main_text(normal).startswith("Yes")
@@ -137,7 +137,7 @@ def test_a_finding_that_could_reflect_another_leaves_it_possible(qa) -> None:  #
 
 
 def test_one_side_said_clear_answers_nothing_for_both(qa) -> None:  # noqa: ANN001
-    """ "The left lung is clear" beside a right effusion: nothing about the right lung."""
+    """A clear left lung beside a right effusion: nothing about the right lung."""
     questions = qa["s8"]
     for words in ("atelectasis", "lung opacity", "pneumonia"):
         assert not asked(questions, "D02_has_finding", words), words
@@ -151,7 +151,7 @@ def test_a_broader_normal_statement_does_not_call_the_coronary_arteries_normal(
     qa,  # noqa: ANN001
     session_store,  # noqa: ANN001
 ) -> None:
-    """"The mediastinal contour is normal" speaks for the hila, not the coronary arteries."""
+    """The statement "the mediastinal contour is normal" speaks for the hila, not the coronary arteries."""
     params = {
         "study_ids": ["s10"],
         "targets": {"s10": ["coronary arteries", "aortic valve", "upper mediastinum"]},

@@ -8,11 +8,13 @@ import pytest
 
 from cxrkg.ontology import load_ontology
 from cxrkg.qa_gen.templates import (
+    Wording,
     answer_text,
     concept_words,
     is_plural,
     join_words,
     located_regions,
+    question_text,
     region_words,
     sentence,
     spoken,
@@ -137,3 +139,18 @@ def test_only_materials_are_devices_said_without_an_article(onto) -> None:
         "osteosynthesis material",
         "suture material",
     }
+
+
+def test_change_questions_agree_in_number_and_speak_names() -> None:
+    assert (
+        question_text(
+            "E01_has_finding_changed", Wording(0, "s1"), **concept_words("bullae", "finding")
+        )
+        == "Have the bullae changed since the previous study?"
+    )
+    assert (
+        answer_text(
+            "E02_describe_region_change", "answer", **region_words("svc"), changes="not changed"
+        )
+        == "Compared with the previous study, the SVC has not changed."
+    )
