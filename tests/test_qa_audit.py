@@ -97,6 +97,7 @@ def judge() -> ReferenceJudge:
             "normal": {NORMAL},
             "effusion": {"pleural effusion"},
             "opacity": {"lung opacity"},
+            "clips": {"surgical material"},
         },
         locations={"effusion": {"pleural effusion": {"left pleural space"}}},
     )
@@ -119,6 +120,8 @@ def judge() -> ReferenceJudge:
         # a broad label does not say which narrower finding it is
         ("opacity", "D02_has_finding", {"finding": "pneumonia"}, None),
         ("opacity", "D02_has_finding", {"finding": "lung opacity"}, "yes"),
+        ("clips", "D06_has_device", {"finding": "surgical clips"}, None),
+        ("clips", "D06_has_device", {"finding": "surgical material"}, "yes"),
         # never judged: generic findings and unknown studies
         ("normal", "D02_has_finding", {"finding": "abnormal"}, None),
         ("unknown", "B03_is_abnormal", {}, None),
