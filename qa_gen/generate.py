@@ -8,7 +8,7 @@ import multiprocessing
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -276,6 +276,17 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+@dataclass
+class _Fetched:
+    """What one batch's queries read: the studies, their family rows and targets."""
+
+    studies: dict[str, StudyData]
+    present: list[str]
+    rows: dict[str, dict[str, list[dict[str, Any]]]]
+    targets: dict[str, Any]
+    previous: dict[str, StudyData]
+
+
 def _generate_batch(
     store: GraphStore,
     ids: list[str],
@@ -285,11 +296,25 @@ def _generate_batch(
     extra_findings: Sequence[str],
     infer_absent: bool,
 ) -> list[StudyQA]:
+    fetched = _fetch_batch(store, ids, seed, weights, extra_regions, extra_findings, infer_absent)
+    return _assemble(fetched, seed)
+
+
+def _fetch_batch(
+    store: GraphStore,
+    ids: list[str],
+    seed: int,
+    weights: SamplingWeights | None,
+    extra_regions: Sequence[str] = (),
+    extra_findings: Sequence[str] = (),
+    infer_absent: bool = True,
+) -> _Fetched:
+    """Every query of one batch (read-only): the facts its questions are made from."""
     weights = weights if weights is not None else read_weights(store)
     studies = read_studies(store, ids)
     present = [sid for sid in ids if sid in studies]
     if not present:
-        return []
+        return _Fetched(studies, [], {}, {}, {})
     params = {"study_ids": present, "infer_absent": infer_absent, **family_params()}
     targets = {
         row["study_id"]: study_targets(row, weights, seed)
@@ -318,11 +343,17 @@ def _generate_batch(
         }
     )
     previous = read_studies(store, prev_ids) if prev_ids else {}
+    return _Fetched(studies, present, rows, targets, previous)
+
+
+def _assemble(fetched: _Fetched, seed: int) -> list[StudyQA]:
+    """The batch's questions from what its queries read (Python only, no store)."""
     out = []
-    for sid in present:
-        sd = studies[sid]
-        prev = previous.get(sd.previous_study_id or "")
-        out.append(StudyQA(sd, study_questions(sd, rows[sid], seed, prev), targets.get(sid)))
+    for sid in fetched.present:
+        sd = fetched.studies[sid]
+        prev = fetched.previous.get(sd.previous_study_id or "")
+        questions = study_questions(sd, fetched.rows[sid], seed, prev)
+        out.append(StudyQA(sd, questions, fetched.targets.get(sid)))
     return out
 
 
@@ -363,10 +394,23 @@ def iter_qa(
     bar = tqdm(total=len(ids), unit="study", desc="qa", disable=not progress, leave=False)
     try:
         if workers <= 1 or len(batches) <= 1:
-            for batch in batches:
-                done = generate_batch(store, batch, seed, weights, infer_absent=infer_absent)
-                bar.update(len(batch))
-                yield from done
+            # One thread reads the next batch while this one assembles the current one: the
+            # server answers on the other core, and waiting on the socket frees the GIL.
+            with ThreadPoolExecutor(max_workers=1) as reader:
+
+                def fetch(batch: list[str]) -> _Fetched:
+                    return _fetch_batch(store, batch, seed, weights, infer_absent=infer_absent)
+
+                ahead = reader.submit(fetch, batches[0]) if batches else None
+                for i, batch in enumerate(batches):
+                    assert ahead is not None
+                    with gc_paused():
+                        fetched = ahead.result()
+                        if i + 1 < len(batches):
+                            ahead = reader.submit(fetch, batches[i + 1])
+                        done = _assemble(fetched, seed)
+                    bar.update(len(batch))
+                    yield from done
             return
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(
