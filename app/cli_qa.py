@@ -268,6 +268,7 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
         from cxrkg.ingest.evaluate import EvaluationError
         from cxrkg.qa_gen.audit import audit_qa
         from cxrkg.qa_gen.audit_report import render_audit
+        from cxrkg.qa_gen.model import QAFileError
 
         store = open_store_or_fail()
         try:
@@ -283,6 +284,8 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
             )
         except EvaluationError as exc:
             fail(str(exc), 2)
+        except QAFileError as exc:
+            fail(f"{exc} (a release written by another version of cxrkg? generate it again)", 2)
         if as_json:
             sys.stdout.write(json.dumps(audit.to_json(), default=str) + "\n")
             return

@@ -87,6 +87,20 @@ def test_cli_eval_qa_prints_the_targets_and_exits_cleanly_on_a_bad_reference(
     assert data["targets"]["reference_normal_studies"] == 1
     bad = CliRunner().invoke(app, ["eval", "qa", "--reference", str(tmp_path / "nope.csv")])
     assert bad.exit_code == 2 and "no such reference" in bad.output
+    # a qa.json that does not fit the contract (an older release's string answer ids)
+    folder = tmp_path / "old" / "qa" / "p10" / "p1"
+    folder.mkdir(parents=True)
+    doc = {
+        "study_id": "s1",
+        "questions": [{"question_id": "B01_000", "answers": [{"answer_id": "x"}]}],
+    }
+    (folder / "s1.qa.json").write_text(json.dumps(doc))
+    old = CliRunner().invoke(
+        app, ["eval", "qa", "--reference", str(ref), "--from", str(tmp_path / "old")]
+    )
+    assert old.exit_code == 2, old.output
+    said = old.output.replace("\n", "")
+    assert "s1.qa.json (study s1), field" in said and "Traceback" not in said
 
 
 @pytest.fixture(scope="module")
