@@ -137,6 +137,7 @@ def test_only_materials_are_devices_said_without_an_article(onto) -> None:
         "metal",
         "orthopedic hardware",
         "osteosynthesis material",
+        "surgical material",
         "suture material",
     }
 
