@@ -39,7 +39,13 @@ from tqdm import tqdm
 
 from cxrkg.cypher.store import NODE_KEYS, GraphStore, StoreError, StoreUnavailable
 from cxrkg.ingest.graph_rows import claims
-from cxrkg.ingest.load import IngestReport, Todo, _limited, _one_loader_at_a_time, _prepare
+from cxrkg.ingest.load import (
+    IngestReport,
+    Todo,
+    _accepted_batches,
+    _one_loader_at_a_time,
+    _prepare,
+)
 from cxrkg.ingest.model import IngestError, Rejected, SceneGraph
 from cxrkg.ingest.verify import _EDGE_ROWS, _OWNED
 from cxrkg.ontology.model import Ontology
@@ -545,19 +551,10 @@ def _write_tables(
             report.loaded.append(sg.study_id)
 
     try:
-        batch: list[SceneGraph] = []
-        for item in _limited(items, limit):
-            if isinstance(item, Rejected):
-                if strict:
-                    raise IngestError(f"rejected {item.describe()} (--strict stops at the first)")
-                report.rejected.append(item)
-                bar.update(1)
-                continue
-            batch.append(item)
-            if len(batch) >= _BATCH:
-                check(batch)
-                batch = []
-        if batch:
+        batches = _accepted_batches(
+            items, limit=limit, size=_BATCH, report=report, strict=strict, bar=bar
+        )
+        for batch in batches:
             check(batch)
     finally:
         deferred.close()

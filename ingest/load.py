@@ -172,7 +172,6 @@ def load_scene_graphs(
         disable=not progress,
         leave=False,
     )
-    batch: list[SceneGraph] = []
     # One batch is written on a writer thread while the next is read, validated and
     # turned into rows: the server works on its own core and the socket wait releases
     # the GIL. A study id met again in this run waits for the write in flight first.
@@ -205,20 +204,10 @@ def load_scene_graphs(
 
     try:
         with _one_loader_at_a_time(store):
-            for item in _limited(items, limit):
-                if isinstance(item, Rejected):
-                    if strict:
-                        raise IngestError(
-                            f"rejected {item.describe()} (--strict stops at the first)"
-                        )
-                    report.rejected.append(item)
-                    bar.update(1)
-                    continue
-                batch.append(item)
-                if len(batch) >= size:
-                    submit(batch)
-                    batch = []
-            if batch:
+            batches = _accepted_batches(
+                items, limit=limit, size=size, report=report, strict=strict, bar=bar
+            )
+            for batch in batches:
                 submit(batch)
             if pending is not None:
                 pending.result()
@@ -286,13 +275,33 @@ def _one_loader_at_a_time(store: GraphStore) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _limited(
-    items: Iterable[SceneGraph | Rejected], limit: int | None
-) -> Iterator[SceneGraph | Rejected]:
+def _accepted_batches(
+    items: Iterable[SceneGraph | Rejected],
+    *,
+    limit: int | None,
+    size: int,
+    report: IngestReport,
+    strict: bool,
+    bar: Any,
+) -> Iterator[list[SceneGraph]]:
+    """The first `limit` items in batches of `size` scene graphs; a rejection goes into the
+    report (counted on the bar), or stops a strict run."""
+    batch: list[SceneGraph] = []
     for i, item in enumerate(items):
         if limit is not None and i >= limit:
-            return
-        yield item
+            break
+        if isinstance(item, Rejected):
+            if strict:
+                raise IngestError(f"rejected {item.describe()} (--strict stops at the first)")
+            report.rejected.append(item)
+            bar.update(1)
+            continue
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _prepare(batch: list[SceneGraph], report: IngestReport, strict: bool) -> Todo:
