@@ -255,9 +255,10 @@ def generate_batch(
     consolidation" answers "Is there any pneumonia?". This is how the sampled extras give
     negative questions; off, only the finding's own negative observations answer "no"."""
     with gc_paused():
-        return _generate_batch(
+        fetched = _fetch_batch(
             store, list(study_ids), seed, weights, extra_regions, extra_findings, infer_absent
         )
+        return _assemble(fetched, seed)
 
 
 @contextmanager
@@ -285,19 +286,6 @@ class _Fetched:
     rows: dict[str, dict[str, list[dict[str, Any]]]]
     targets: dict[str, Any]
     previous: dict[str, StudyData]
-
-
-def _generate_batch(
-    store: GraphStore,
-    ids: list[str],
-    seed: int,
-    weights: SamplingWeights | None,
-    extra_regions: Sequence[str],
-    extra_findings: Sequence[str],
-    infer_absent: bool,
-) -> list[StudyQA]:
-    fetched = _fetch_batch(store, ids, seed, weights, extra_regions, extra_findings, infer_absent)
-    return _assemble(fetched, seed)
 
 
 def _fetch_batch(
