@@ -12,6 +12,7 @@ Chest ImaGenome region comparisons (E02) are not mirrored: the benchmark's graph
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
 from typing import Any
 
@@ -616,9 +617,13 @@ def python_qa(
     graphs: list[SceneGraph], onto: Any, seed: int = 0, infer_absent: bool = True
 ) -> dict[str, list[Question]]:
     """Every study's questions made from the scene graphs and the ontology alone (with the
-    garbage collector paused, as the Cypher path pauses it for each batch)."""
-    with gc_paused():
-        return _python_qa(graphs, onto, seed, infer_absent)
+    garbage collector paused and what was made frozen, as the Cypher path does per batch)."""
+    freeze = gc.get_freeze_count() == 0
+    with gc_paused(freeze=freeze):
+        out = _python_qa(graphs, onto, seed, infer_absent)
+    if freeze:
+        gc.unfreeze()
+    return out
 
 
 def _python_qa(

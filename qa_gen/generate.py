@@ -7,7 +7,7 @@ import gc
 import multiprocessing
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -262,17 +262,21 @@ def generate_batch(
 
 
 @contextmanager
-def gc_paused() -> Iterator[None]:
+def gc_paused(freeze: bool = False) -> Iterator[None]:
     """Python's cyclic garbage collector off for the block. Answer assembly makes millions of
     small objects that live until the batch is written, and none of them form cycles; with
     the collector on, it rescanned them (and all else alive) so often that it took about two
     thirds of QA time (200 IU studies: 25.1 s, paused 8.5 s). Memory is still freed by
-    reference counting; the collector resumes after the block."""
+    reference counting; the collector resumes after the block. `freeze`: the objects alive
+    at the end of the block are moved out of the collector's sight (`gc.freeze`) rather than
+    scanned when it resumes; whoever asks for it calls `gc.unfreeze()` when the run ends."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if freeze:
+            gc.freeze()
         if was_enabled:
             gc.enable()
 
@@ -320,8 +324,18 @@ def _fetch_batch(
 
     collect("a", "qa/a_indication")
     collect("b", "qa/b_abnormal")
-    collect("c", "qa/c_region", {"targets": {s: t.regions for s, t in targets.items()}})
-    collect("d", "qa/d_finding", {"targets": {s: t.findings for s, t in targets.items()}})
+    for sid, c_rows in read_region_rows(
+        store, present, {s: t.regions for s, t in targets.items()}, params
+    ).items():
+        rows[sid]["c"] = c_rows
+    collect(
+        "d",
+        "qa/d_finding",
+        {
+            "targets": {s: t.findings for s, t in targets.items()},
+            "ontology": finding_ontology(store, [t.findings for t in targets.values()]),
+        },
+    )
     collect("e", "qa/e_longitudinal")
     prev_ids = sorted(
         {
@@ -332,6 +346,85 @@ def _fetch_batch(
     )
     previous = read_studies(store, prev_ids) if prev_ids else {}
     return _Fetched(studies, present, rows, targets, previous)
+
+
+def read_region_rows(
+    store: GraphStore,
+    study_ids: list[str],
+    targets: dict[str, list[str]],
+    params: dict[str, Any] | None = None,
+) -> dict[str, list[dict[str, Any]]]:
+    """The C family's rows of each study (one per asked-about region in `targets`), from
+    `qa/c_region`. `params`: the family parameters, when the caller has them already."""
+    asked = sorted({r for regions in targets.values() for r in regions})
+    ontology = {
+        row["name"]: {"above": row["above"], "below": row["below"]}
+        for row in store.run_named("qa/region_ontology", {"regions": asked}, read_only=True)
+    }
+    q = load_params(
+        "qa/c_region",
+        {
+            **(params or family_params()),
+            "study_ids": study_ids,
+            "targets": targets,
+            "ontology": ontology,
+        },
+    )
+    return {
+        row["study_id"]: region_rows(row)
+        for row in store.run_named("qa/c_region", q, read_only=True)
+    }
+
+
+def finding_ontology(store: GraphStore, findings: Iterable[Sequence[str]]) -> dict[str, Any]:
+    """`qa/d_finding`'s `$ontology`: for each asked-about finding the ontology knows, whether
+    it is a device and the findings above it (one read for the batch, not one per study)."""
+    asked = sorted({f for names in findings for f in names})
+    return {
+        row["name"]: {"is_device": row["is_device"], "ancestors": row["ancestors"]}
+        for row in store.run_named("qa/finding_ontology", {"findings": asked}, read_only=True)
+    }
+
+
+def region_rows(study: dict[str, Any]) -> list[dict[str, Any]]:
+    """The C family's rows, one per asked-about region, from `qa/c_region`'s row for the
+    study: the query says once per observation how it counts and, per region, which
+    observations lie in it, above it and on its other side; the row's id lists are those
+    sets crossed (in the study's observation order)."""
+    pos, definite = set(study["pos_ids"]), set(study["definite_ids"])
+    uncertain, finding = set(study["uncertain_ids"]), set(study["finding_ids"])
+    devices, statements = set(study["study_device_ids"]), set(study["statement_ids"])
+    out = []
+    for region, in_study, above_normal, sub, above, side, reach in study["regions"]:
+        abn = [o for o in sub if o in finding]
+        dev = [o for o in sub if o in devices]
+        out.append(
+            {
+                "region": region,
+                "in_study": in_study,
+                "sub_ids": sub,
+                "pos_ids": [o for o in sub if o in pos],
+                "definite_pos_ids": [o for o in sub if o in pos and o in definite],
+                "uncertain_ids": [o for o in sub if o in uncertain],
+                "abn_ids": abn,
+                "abn_pos_ids": [o for o in abn if o in pos],
+                "abn_definite_pos_ids": [o for o in abn if o in pos and o in definite],
+                "abn_uncertain_ids": [o for o in abn if o in uncertain],
+                "device_ids": dev,
+                "definite_device_ids": [o for o in dev if o in pos and o in definite],
+                "parent_region_ids": above if sub else [],
+                # a broader region's normal statement ("the lungs are clear") holds here too
+                "normal_above_ids": [o for o in above if o in statements] if above_normal else [],
+                # findings in a broader region that may lie in this one: no "not abnormal"
+                "open_above_ids": [
+                    o for o in above if o in finding and (o in pos or o in uncertain)
+                ],
+                "other_side_ids": side,
+                "study_device_ids": study["study_device_ids"],
+                "reachable_device_ids": reach,
+            }
+        )
+    return out
 
 
 def _assemble(fetched: _Fetched, seed: int) -> list[StudyQA]:
@@ -380,22 +473,22 @@ def iter_qa(
     weights = read_weights(store)
     batches = list(_batches(ids, batch_size))
     bar = tqdm(total=len(ids), unit="study", desc="qa", disable=not progress, leave=False)
+    # A batch's questions, once made, are not rescanned by the collector while the run goes
+    # on (they hold no cycles): with the collector resuming after each batch, it went over
+    # each batch three to five times as it aged through the generations, a third of the
+    # run's time when the caller keeps what it is given (1,000 replicated demo studies:
+    # 5 of 15 s). Unless someone else froze objects, then this run does not.
+    freeze = gc.get_freeze_count() == 0
     try:
         if workers <= 1 or len(batches) <= 1:
-            # One thread reads the next batch while this one assembles the current one: the
-            # server answers on the other core, and waiting on the socket frees the GIL.
-            with ThreadPoolExecutor(max_workers=1) as reader:
-
-                def fetch(batch: list[str]) -> _Fetched:
-                    return _fetch_batch(store, batch, seed, weights, infer_absent=infer_absent)
-
-                ahead = reader.submit(fetch, batches[0]) if batches else None
+            with _batch_reader(store, seed, weights, infer_absent, len(batches)) as fetch:
+                ahead = fetch(batches[0]) if batches else None
                 for i, batch in enumerate(batches):
                     assert ahead is not None
-                    with gc_paused():
+                    with gc_paused(freeze=freeze):
                         fetched = ahead.result()
                         if i + 1 < len(batches):
-                            ahead = reader.submit(fetch, batches[i + 1])
+                            ahead = fetch(batches[i + 1])
                         done = _assemble(fetched, seed)
                     bar.update(len(batch))
                     yield from done
@@ -424,6 +517,49 @@ def iter_qa(
                 yield from done
     finally:
         bar.close()
+        if freeze:
+            gc.unfreeze()
+
+
+# From this many batches on, the next batch is read by a separate reader process.
+READER_PROCESS_BATCHES = 4
+
+
+@contextmanager
+def _batch_reader(
+    store: GraphStore, seed: int, weights: SamplingWeights, infer_absent: bool, batches: int
+) -> Iterator[Callable[[list[str]], Future[_Fetched]]]:
+    """Reads batches ahead of their assembly: `fetch(batch)` starts reading one and returns
+    its future. On runs of `READER_PROCESS_BATCHES` batches or more the reading happens in a
+    reader process with its own connection: decoding the replies and building the studies'
+    data is Python, and in a thread it held the GIL the assembly needs (200 replicated demo
+    studies: reading 1.5 s, its result pickled across in 0.1 s and unpickled in 0.05 s). Two
+    cores then share the server, the reader and the assembly. Shorter runs read in a thread,
+    as starting a process costs more than they take."""
+    if batches < READER_PROCESS_BATCHES:
+        with ThreadPoolExecutor(max_workers=1) as thread:
+
+            def fetch_here(batch: list[str]) -> Future[_Fetched]:
+                return thread.submit(
+                    _fetch_batch, store, batch, seed, weights, infer_absent=infer_absent
+                )
+
+            yield fetch_here
+        return
+    # Forked where the platform can (no re-import of the caller's __main__, which a script
+    # without a main guard could not survive); the reader opens its own connection.
+    methods = multiprocessing.get_all_start_methods()
+    with ProcessPoolExecutor(
+        max_workers=1,
+        mp_context=multiprocessing.get_context("fork" if "fork" in methods else "spawn"),
+        initializer=_worker_start,
+        initargs=(store.settings, seed, weights, infer_absent),
+    ) as reader:
+
+        def fetch_there(batch: list[str]) -> Future[_Fetched]:
+            return reader.submit(_worker_fetch, batch)
+
+        yield fetch_there
 
 
 _WORKER: dict[str, Any] = {}
@@ -437,6 +573,14 @@ def _worker_start(settings: Any, seed: int, weights: SamplingWeights, infer_abse
         weights=weights,
         infer_absent=infer_absent,
     )
+
+
+def _worker_fetch(batch: list[str]) -> _Fetched:
+    w = _WORKER
+    with gc_paused():
+        return _fetch_batch(
+            w["store"], batch, w["seed"], w["weights"], infer_absent=w["infer_absent"]
+        )
 
 
 def _worker_batch(batch: list[str]) -> list[StudyQA]:

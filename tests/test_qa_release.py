@@ -26,7 +26,7 @@ from cxrkg.ingest.graph_stats import graph_stats
 from cxrkg.ontology import load_ontology
 from cxrkg.ontology.sync import sync_ontology
 from cxrkg.qa_gen.export import ReleaseOptions, export_subset, load_qa
-from cxrkg.qa_gen.generate import generate_qa
+from cxrkg.qa_gen.generate import READER_PROCESS_BATCHES, all_study_ids, generate_qa
 from cxrkg.qa_gen.graph_write import read_study_qa
 from cxrkg.qa_gen.model import QADocument, QAFileError
 
@@ -329,6 +329,24 @@ def test_same_graph_and_seed_give_byte_identical_files_with_any_workers(
         batch_size=5,
         release=ReleaseOptions(subset_size=SUBSET),
     )
+    assert_same_files(out, again)
+
+
+def test_batches_read_ahead_by_a_reader_process_give_byte_identical_files(
+    demo_release, session_store, tmp_path
+):
+    """Batches of 3 demo studies: enough batches that a reader process reads ahead."""
+    out = demo_release["out"]
+    again = tmp_path / "again"
+    studies = len(all_study_ids(session_store))
+    assert -(-studies // 3) >= READER_PROCESS_BATCHES
+    generate_qa(
+        session_store, None, again, seed=3, batch_size=3, release=ReleaseOptions(subset_size=SUBSET)
+    )
+    assert_same_files(out, again)
+
+
+def assert_same_files(out: Path, again: Path) -> None:
     files = sorted(
         p.relative_to(out)
         for p in out.rglob("*")

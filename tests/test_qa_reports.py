@@ -10,8 +10,7 @@ import pytest
 from cxrkg.ingest.extract.pipeline import ReportInput, ReportPipeline
 from cxrkg.ingest.load import load_scene_graphs
 from cxrkg.ontology import load_ontology
-from cxrkg.qa_gen.generate import generate_batch
-from cxrkg.qa_gen.scopes import family_params
+from cxrkg.qa_gen.generate import generate_batch, read_region_rows
 
 REPORTS = {
     "s1": "FINDINGS: The heart is normal in size. The lungs are clear. No pleural effusion or "
@@ -152,13 +151,8 @@ def test_a_broader_normal_statement_does_not_call_the_coronary_arteries_normal(
     session_store,  # noqa: ANN001
 ) -> None:
     """The statement "the mediastinal contour is normal" speaks for the hila, not the coronary arteries."""
-    params = {
-        "study_ids": ["s10"],
-        "targets": {"s10": ["coronary arteries", "aortic valve", "upper mediastinum"]},
-        "infer_absent": True,
-        **family_params(),
-    }
-    rows = {r["region"]: r for r in session_store.run_named("qa/c_region", params)}
+    targets = {"s10": ["coronary arteries", "aortic valve", "upper mediastinum"]}
+    rows = {r["region"]: r for r in read_region_rows(session_store, ["s10"], targets)["s10"]}
     assert rows["coronary arteries"]["normal_above_ids"] == []
     assert rows["aortic valve"]["normal_above_ids"] == []
     assert rows["upper mediastinum"]["normal_above_ids"]

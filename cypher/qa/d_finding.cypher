@@ -5,6 +5,7 @@
 // $acquisition_categories: categories of acquisition/technique observations (asked by B14, not as findings)
 // $artifact_entities: findings that are imaging artifacts (asked as findings even when technical)
 // $normal_entities: findings whose positive observations say "normal" (e.g. ["normal", "no finding"]): never present findings
+// $ontology: map finding name -> {is_device, ancestors}: the ontology's findings above it (qa/finding_ontology; a finding it does not know is absent)
 // $infer_absent: true to answer "no" for a never-mentioned finding whose broader findings (ontology) are all certainly negated; off by default, as the seed answers "no" only from (default) negative observations
 // Each study's observations are read once (with the ontology findings they link to and those
 // findings' ancestors), then filtered per asked-about finding.
@@ -24,9 +25,8 @@ WITH sid, collect(o {.obs_id, .certainty, .categories, .regions, .modifiers,
        linked: [(o)-[:HAS_ENTITY]->(lf:Finding) | lf.name],
        onto_up: [(o)-[:HAS_ENTITY]->(:Finding)-[:SUBCLASS_OF*1..]->(uf:Finding) | uf.name]}) AS obs
 UNWIND coalesce($targets[sid], []) AS finding
-OPTIONAL MATCH (fnode:Finding {name: finding})
-WITH sid, obs, finding, coalesce(fnode.is_device, false) AS finding_is_device,
-     CASE WHEN fnode IS NULL THEN [] ELSE [(fnode)-[:SUBCLASS_OF*1..]->(af:Finding) | af.name] END AS onto_ancestors,
+WITH sid, obs, finding, coalesce($ontology[finding].is_device, false) AS finding_is_device,
+     coalesce($ontology[finding].ancestors, []) AS onto_ancestors,
      [x IN obs WHERE finding IN x.entities OR finding IN x.parents OR finding IN x.onto_up] AS matched
 WITH sid, obs, finding, finding_is_device, onto_ancestors, matched,
      [x IN matched | x.obs_id] AS matched_ids,
