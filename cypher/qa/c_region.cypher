@@ -23,7 +23,8 @@ OPTIONAL MATCH (sr)-[:SUB_REGION_OF*1..]->(p1:StudyRegion)
 WITH sid, s, sr, collect(p1.region) AS up
 OPTIONAL MATCH (sr)-[:LEFT_OF|RIGHT_OF]-(c1:StudyRegion)
 WITH sid, s, sr, up, collect(c1.region) AS side
-OPTIONAL MATCH (sr)-[:IS_A]->(:Anatomy)-[:PART_OF*0..]->(a1:Anatomy)
+OPTIONAL MATCH (sr)-[:IS_A]->(an:Anatomy)
+OPTIONAL MATCH (an)-[:PART_OF*0..]->(a1:Anatomy)
 WITH sid, s, sr, up, side, collect(a1.name) AS onto
 WITH sid, s, collect(CASE WHEN sr IS NULL THEN null ELSE {region: sr.region, up: up, side: side, onto: onto} END) AS regs
 OPTIONAL MATCH (s)-[:HAS_OBSERVATION]->(o:Observation)
