@@ -13,6 +13,9 @@
 // Each observation is classified once, and where it lies is read once as the regions it is
 // in: its own, those above them in the study's tree (SUB_REGION_OF) and, when the ontology
 // is synced, in the ontology (PART_OF). Per asked-about region only membership is tested.
+// Whatever the rows per asked-about region carry is copied into each of them: they carry
+// small lists ([id, located, tree, onto] per observation), not the observations' maps
+// (1,000 QBA-shaped studies: 11.3 s -> 6.3 s of server time).
 // regions: [region, in the study, normal statements above count, ids inside, ids located
 // above (not inside), ids on the other side (when any inside), devices that may reach it]
 UNWIND $study_ids AS sid
@@ -45,37 +48,42 @@ WITH sid, regs, collect(CASE WHEN o IS NULL THEN null ELSE o {.obs_id, .subcateg
        located: located,
        tree: reduce(acc = located, r IN regs | CASE WHEN r.region IN located THEN acc + r.up ELSE acc END),
        onto: reduce(acc = [], r IN regs | CASE WHEN r.region IN located THEN acc + r.onto ELSE acc END)} END) AS obs
-WITH sid, regs, obs, [x IN obs WHERE x.device | x.obs_id] AS study_device_ids
+// what the rows per asked-about region need, small: copied into each of them
+WITH sid, [[x IN obs WHERE x.pos | x.obs_id], [x IN obs WHERE x.definite | x.obs_id],
+           [x IN obs WHERE x.uncertain | x.obs_id], [x IN obs WHERE x.finding | x.obs_id],
+           [x IN obs WHERE x.stmt | x.obs_id], [x IN obs WHERE x.device | x.obs_id]] AS classes,
+     [x IN obs | [x.obs_id, x.located, x.tree, x.onto]] AS places,
+     [x IN obs WHERE x.device AND x.there | [x.obs_id, coalesce(x.subcategories, [])]] AS devices,
+     [r IN regs WHERE r.region IN coalesce($targets[sid], []) | [r.region, r.up, r.side]] AS asked
 UNWIND coalesce($targets[sid], []) AS region_name
 // the regions above the asked one: the study's tree, and the ontology's for a region the study does not name
-WITH sid, regs, obs, study_device_ids, region_name,
-     [r IN regs WHERE r.region = region_name] AS own,
+WITH sid, classes, places, devices, region_name,
+     [r IN asked WHERE r[0] = region_name] AS own,
      $ontology[region_name] AS anatomy
-WITH sid, regs, obs, study_device_ids, region_name, own, anatomy IS NOT NULL AS known,
-     coalesce(anatomy.above, []) AS onto_above, coalesce(anatomy.below, []) AS onto_below
-WITH sid, obs, study_device_ids, region_name, known, onto_above, onto_below, size(own) > 0 AS in_study,
-     reduce(acc = onto_above, r IN own | acc + [u IN r.up WHERE NOT u IN acc]) AS above,
-     reduce(acc = [], r IN own | acc + r.side) AS sides,
-     [x IN obs WHERE region_name IN x.tree OR region_name IN x.onto | x.obs_id] AS sub_ids
-WITH sid, obs, study_device_ids, region_name, in_study, sub_ids,
+WITH sid, classes, places, devices, region_name, size(own) > 0 AS in_study, anatomy IS NOT NULL AS known,
+     coalesce(anatomy.above, []) AS onto_above, coalesce(anatomy.below, []) AS onto_below,
+     reduce(acc = coalesce(anatomy.above, []), r IN own | acc + [u IN r[1] WHERE NOT u IN acc]) AS above,
+     reduce(acc = [], r IN own | acc + r[2]) AS sides,
+     [x IN places WHERE region_name IN x[2] OR region_name IN x[3] | x[0]] AS sub_ids
+WITH sid, classes, region_name, in_study, sub_ids,
      NOT (region_name IN $normal_statement_gaps OR any(a IN above WHERE a IN $normal_statement_gaps)) AS above_normal,
-     [x IN obs WHERE NOT x.obs_id IN sub_ids AND any(l IN x.located WHERE l IN above) | x.obs_id] AS above_ids,
+     [x IN places WHERE NOT x[0] IN sub_ids AND any(l IN x[1] WHERE l IN above) | x[0]] AS above_ids,
      CASE WHEN size(sub_ids) = 0 OR size(sides) = 0 THEN [] ELSE
-       [x IN obs WHERE NOT x.obs_id IN sub_ids AND any(t IN x.tree WHERE t IN sides) | x.obs_id] END AS side_ids,
+       [x IN places WHERE NOT x[0] IN sub_ids AND any(t IN x[2] WHERE t IN sides) | x[0]] END AS side_ids,
      // the study's devices (present or uncertain) that may lie in the asked region: no "no device there" beside them
-     [x IN obs WHERE x.device AND x.there AND (NOT known
-        OR NOT any(sc IN coalesce(x.subcategories, []) WHERE sc IN keys($device_spans))
-        OR any(sc IN x.subcategories WHERE sc IN $device_subcategories AND NOT sc IN keys($device_spans))
-        OR any(sc IN x.subcategories WHERE sc IN keys($device_spans)
-               AND any(r IN $device_spans[sc] WHERE r = region_name OR r IN onto_above OR r IN onto_below)))
-      | x.obs_id] AS reach_ids
-WITH sid, obs, study_device_ids,
+     [x IN devices WHERE NOT known
+        OR NOT any(sc IN x[1] WHERE sc IN keys($device_spans))
+        OR any(sc IN x[1] WHERE sc IN $device_subcategories AND NOT sc IN keys($device_spans))
+        OR any(sc IN x[1] WHERE sc IN keys($device_spans)
+               AND any(r IN $device_spans[sc] WHERE r = region_name OR r IN onto_above OR r IN onto_below))
+      | x[0]] AS reach_ids
+WITH sid, classes,
      collect([region_name, in_study, above_normal, sub_ids, above_ids, side_ids, reach_ids]) AS regions
 RETURN sid AS study_id,
-       [x IN obs WHERE x.pos | x.obs_id] AS pos_ids,
-       [x IN obs WHERE x.definite | x.obs_id] AS definite_ids,
-       [x IN obs WHERE x.uncertain | x.obs_id] AS uncertain_ids,
-       [x IN obs WHERE x.finding | x.obs_id] AS finding_ids,
-       [x IN obs WHERE x.stmt | x.obs_id] AS statement_ids,
-       study_device_ids,
+       classes[0] AS pos_ids,
+       classes[1] AS definite_ids,
+       classes[2] AS uncertain_ids,
+       classes[3] AS finding_ids,
+       classes[4] AS statement_ids,
+       classes[5] AS study_device_ids,
        regions
