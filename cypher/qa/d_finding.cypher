@@ -24,21 +24,26 @@ WITH sid, collect(o {.obs_id, .certainty, .categories, .regions, .modifiers,
        entities: coalesce(o.entities, []), parents: coalesce(o.entities_parents, []),
        linked: [(o)-[:HAS_ENTITY]->(lf:Finding) | lf.name],
        onto_up: [(o)-[:HAS_ENTITY]->(:Finding)-[:SUBCLASS_OF*1..]->(uf:Finding) | uf.name]}) AS obs
+// the rows per asked-about finding scan every observation: they carry small lists
+// ([id, entities, entities and linked findings, regions, pos, neg, certainty]), as a row's
+// values are copied at every WITH; the maps only of the observations that match
+WITH sid, obs, [x IN obs | [x.obs_id, x.entities, x.entities + x.linked, coalesce(x.regions, []),
+                            x.pos, x.neg, x.certainty]] AS slim
 UNWIND coalesce($targets[sid], []) AS finding
-WITH sid, obs, finding, coalesce($ontology[finding].is_device, false) AS finding_is_device,
+WITH sid, slim, finding, coalesce($ontology[finding].is_device, false) AS finding_is_device,
      coalesce($ontology[finding].ancestors, []) AS onto_ancestors,
      [x IN obs WHERE finding IN x.entities OR finding IN x.parents OR finding IN x.onto_up] AS matched
-WITH sid, obs, finding, finding_is_device, onto_ancestors, matched,
+WITH sid, slim, finding, finding_is_device, onto_ancestors, matched,
      [x IN matched | x.obs_id] AS matched_ids,
      [x IN matched WHERE finding IN x.entities] AS direct,
      reduce(acc = [], x IN matched | acc + [p IN x.parents WHERE NOT p IN acc AND p <> finding]) AS named_parents,
      reduce(acc = [], x IN matched | acc + [r IN coalesce(x.regions, []) WHERE NOT r IN acc]) AS matched_regions,
-     [x IN obs WHERE any(e IN x.entities + x.linked WHERE e IN onto_ancestors)] AS anc_obs
+     [x IN slim WHERE any(e IN x[2] WHERE e IN onto_ancestors)] AS anc_obs
 WITH sid, finding, finding_is_device, matched, matched_ids, direct, anc_obs,
-     [x IN obs WHERE NOT x.obs_id IN matched_ids
-        AND any(e IN x.entities WHERE e IN named_parents OR e IN onto_ancestors) | x.obs_id] AS parent_finding_ids,
-     [x IN obs WHERE NOT x.obs_id IN matched_ids AND x.pos
-        AND any(r IN coalesce(x.regions, []) WHERE r IN matched_regions) | x.obs_id] AS same_region
+     [x IN slim WHERE NOT x[0] IN matched_ids
+        AND any(e IN x[1] WHERE e IN named_parents OR e IN onto_ancestors) | x[0]] AS parent_finding_ids,
+     [x IN slim WHERE NOT x[0] IN matched_ids AND x[4]
+        AND any(r IN x[3] WHERE r IN matched_regions) | x[0]] AS same_region
 RETURN sid AS study_id,
        finding,
        matched_ids AS obs_ids,
@@ -54,8 +59,8 @@ RETURN sid AS study_id,
                      | substring(m, 9)]) AS severities,
        [x IN matched WHERE NOT coalesce(x.certainty, 'certain') IN ['certain', 'likely'] | x.obs_id] AS uncertain_ids,
        CASE WHEN NOT $infer_absent OR size(anc_obs) = 0
-                 OR any(x IN anc_obs WHERE NOT x.neg OR coalesce(x.certainty, '') <> 'certain')
-            THEN [] ELSE [x IN anc_obs | x.obs_id] END AS negated_ancestor_ids,
+                 OR any(x IN anc_obs WHERE NOT x[5] OR coalesce(x[6], '') <> 'certain')
+            THEN [] ELSE [x IN anc_obs | x[0]] END AS negated_ancestor_ids,
        finding_is_device
          OR any(x IN direct WHERE any(c IN coalesce(x.categories, []) WHERE c IN $device_categories)) AS is_device,
        size(matched) > 0 AND all(x IN matched WHERE
