@@ -451,8 +451,13 @@ def all_study_ids(store: GraphStore) -> list[str]:
     return [r["study_id"] for r in rows]
 
 
-def _batches(ids: list[str], size: int) -> Iterator[list[str]]:
-    for i in range(0, len(ids), size):
+def _batches(ids: list[str], size: int, first: int | None = None) -> Iterator[list[str]]:
+    """`ids` in batches of `size`, the first of `first` (when given)."""
+    start = 0
+    if first is not None and ids:
+        yield ids[:first]
+        start = first
+    for i in range(start, len(ids), size):
         yield ids[i : i + size]
 
 
@@ -471,7 +476,9 @@ def iter_qa(
     same whatever the number of workers."""
     ids = list(study_ids)
     weights = read_weights(store)
-    batches = list(_batches(ids, batch_size))
+    # A small first batch: nothing is assembled until it is read, and later batches are
+    # read while earlier ones are assembled.
+    batches = list(_batches(ids, batch_size, first=max(1, batch_size // 4)))
     bar = tqdm(total=len(ids), unit="study", desc="qa", disable=not progress, leave=False)
     # A batch's questions, once made, are not rescanned by the collector while the run goes
     # on (they hold no cycles): with the collector resuming after each batch, it went over
@@ -481,14 +488,16 @@ def iter_qa(
     freeze = gc.get_freeze_count() == 0
     try:
         if workers <= 1 or len(batches) <= 1:
-            with _batch_reader(store, seed, weights, infer_absent, len(batches)) as fetch:
-                ahead = fetch(batches[0]) if batches else None
+            with _batch_reader(store, seed, weights, infer_absent, len(batches)) as (
+                fetch,
+                depth,
+            ):
+                ahead = deque(fetch(b) for b in batches[:depth])
                 for i, batch in enumerate(batches):
-                    assert ahead is not None
                     with gc_paused(freeze=freeze):
-                        fetched = ahead.result()
-                        if i + 1 < len(batches):
-                            ahead = fetch(batches[i + 1])
+                        fetched = ahead.popleft().result()
+                        if i + depth < len(batches):
+                            ahead.append(fetch(batches[i + depth]))
                         done = _assemble(fetched, seed)
                     bar.update(len(batch))
                     yield from done
@@ -521,21 +530,23 @@ def iter_qa(
             gc.unfreeze()
 
 
-# From this many batches on, the next batch is read by a separate reader process.
+# From this many batches on, batches are read ahead by reader processes.
 READER_PROCESS_BATCHES = 4
+READER_PROCESSES = 2
 
 
 @contextmanager
 def _batch_reader(
     store: GraphStore, seed: int, weights: SamplingWeights, infer_absent: bool, batches: int
-) -> Iterator[Callable[[list[str]], Future[_Fetched]]]:
-    """Reads batches ahead of their assembly: `fetch(batch)` starts reading one and returns
-    its future. On runs of `READER_PROCESS_BATCHES` batches or more the reading happens in a
-    reader process with its own connection: decoding the replies and building the studies'
-    data is Python, and in a thread it held the GIL the assembly needs (200 replicated demo
-    studies: reading 1.5 s, its result pickled across in 0.1 s and unpickled in 0.05 s). Two
-    cores then share the server, the reader and the assembly. Shorter runs read in a thread,
-    as starting a process costs more than they take."""
+) -> Iterator[tuple[Callable[[list[str]], Future[_Fetched]], int]]:
+    """Reads batches ahead of their assembly: yields `fetch(batch)`, which starts reading
+    one and returns its future, and how many batches to keep in flight. On runs of
+    `READER_PROCESS_BATCHES` batches or more the reading happens in `READER_PROCESSES`
+    reader processes, each with its own connection: decoding the replies and building the
+    studies' data is Python, and in a thread it held the GIL the assembly needs (200
+    replicated demo studies: reading 1.5 s, its result pickled across in 0.1 s and unpickled
+    in 0.05 s). Two readers, as one of them waits on the server while the other decodes.
+    Shorter runs read in a thread, as starting processes costs more than they take."""
     if batches < READER_PROCESS_BATCHES:
         with ThreadPoolExecutor(max_workers=1) as thread:
 
@@ -544,22 +555,22 @@ def _batch_reader(
                     _fetch_batch, store, batch, seed, weights, infer_absent=infer_absent
                 )
 
-            yield fetch_here
+            yield fetch_here, 1
         return
     # Forked where the platform can (no re-import of the caller's __main__, which a script
-    # without a main guard could not survive); the reader opens its own connection.
+    # without a main guard could not survive); each reader opens its own connection.
     methods = multiprocessing.get_all_start_methods()
     with ProcessPoolExecutor(
-        max_workers=1,
+        max_workers=READER_PROCESSES,
         mp_context=multiprocessing.get_context("fork" if "fork" in methods else "spawn"),
         initializer=_worker_start,
         initargs=(store.settings, seed, weights, infer_absent),
-    ) as reader:
+    ) as readers:
 
         def fetch_there(batch: list[str]) -> Future[_Fetched]:
-            return reader.submit(_worker_fetch, batch)
+            return readers.submit(_worker_fetch, batch)
 
-        yield fetch_there
+        yield fetch_there, READER_PROCESSES
 
 
 _WORKER: dict[str, Any] = {}
