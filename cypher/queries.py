@@ -8,6 +8,14 @@ Neither engine takes a label or a relationship type as a parameter, so a query o
 the caller chooses names it with a slot, a quoted name in braces (``MATCH (n:`{label}`)``,
 still valid Cypher for the linter), documented as `// {label}: what it is` and filled in
 by `NamedQuery.with_names(label="Study")`.
+
+A query whose reply is many small values per study may return them as one JSON string:
+`cxrkg.toJson(collect({...})) AS findings_json`. FalkorDB runs `cxrkg.toJson` from cxrkg's
+function library (`cypher/udf/cxrkg.js`, loaded by the store) and Python reads the string
+with `json.loads` instead of decoding every value of the reply; an engine without the
+function (Neo4j) runs the query with the call taken out (`NamedQuery.plain_text`), and
+either way the store hands back the column as `findings`, the decoded value. JSON has one
+kind of number, so only values without floats go through it (a float 2.0 comes back 2).
 """
 
 from __future__ import annotations
@@ -21,6 +29,8 @@ from pathlib import Path
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _PARAM_DOC = re.compile(r"^//\s*\$([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.*)$")
 _SLOT = re.compile(r"`\{([A-Za-z_][A-Za-z0-9_]*)\}`")
+JSON_FUNCTION = "cxrkg.toJson"
+JSON_SUFFIX = "_json"  # a column holding JSON is named `<name>_json`
 
 
 class UnknownQuery(KeyError):
@@ -46,6 +56,16 @@ class NamedQuery:
         """The names of its label or relationship-type slots, in order of appearance."""
         return tuple(dict.fromkeys(_SLOT.findall(self.text)))
 
+    @property
+    def packs_json(self) -> bool:
+        """Whether it returns columns as JSON strings (`cxrkg.toJson`)."""
+        return JSON_FUNCTION + "(" in self.text
+
+    @property
+    def plain_text(self) -> str:
+        """The text for an engine without `cxrkg.toJson`: each call replaced by its argument."""
+        return without_json_calls(self.text)
+
     def with_names(self, **names: str) -> NamedQuery:
         """This query with each slot filled in by the label or type given for it, quoted."""
         slots = set(self.slots)
@@ -60,6 +80,63 @@ class NamedQuery:
 def quote_name(name: str) -> str:
     """A label, relationship type or property name as a quoted Cypher identifier."""
     return "`" + name.replace("`", "``") + "`"
+
+
+def without_json_calls(text: str) -> str:
+    """`text` with every `cxrkg.toJson(x)` replaced by `x` (parentheses matched, string
+    literals and comments skipped)."""
+    call = JSON_FUNCTION + "("
+    out: list[str] = []
+    closers: list[int] = []  # paren depths at which a removed call's ")" is dropped
+    depth, i, quote = 0, 0, ""
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            out.append(ch)
+            if ch == "\\":
+                out.append(text[i + 1 : i + 2])
+                i += 1
+            elif ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+            out.append(ch)
+        elif text.startswith("//", i):
+            end = text.find("\n", i)
+            end = len(text) if end < 0 else end
+            out.append(text[i:end])
+            i = end
+            continue
+        elif text.startswith(call, i):
+            depth += 1
+            closers.append(depth)
+            i += len(call)
+            continue
+        elif ch == "(":
+            depth += 1
+            out.append(ch)
+        elif ch == ")":
+            if closers and closers[-1] == depth:
+                closers.pop()
+            else:
+                out.append(ch)
+            depth -= 1
+        else:
+            out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def unpack_json_columns(rows: list[dict]) -> list[dict]:
+    """Rows with each `<name>_json` column read back as `<name>` (a JSON string parsed; a
+    value that is not a string, as from an engine that ran the plain text, kept)."""
+    import json
+
+    for row in rows:
+        for key in [k for k in row if k.endswith(JSON_SUFFIX)]:
+            value = row.pop(key)
+            row[key[: -len(JSON_SUFFIX)]] = json.loads(value) if isinstance(value, str) else value
+    return rows
 
 
 def queries_root() -> Path:

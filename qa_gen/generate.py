@@ -328,14 +328,15 @@ def _fetch_batch(
         store, present, {s: t.regions for s, t in targets.items()}, params
     ).items():
         rows[sid]["c"] = c_rows
-    collect(
-        "d",
-        "qa/d_finding",
-        {
-            "targets": {s: t.findings for s, t in targets.items()},
-            "ontology": finding_ontology(store, [t.findings for t in targets.values()]),
-        },
-    )
+    d_params = {
+        **params,
+        "targets": {s: t.findings for s, t in targets.items()},
+        "ontology": finding_ontology(store, [t.findings for t in targets.values()]),
+    }
+    for row in store.run_named(
+        "qa/d_finding", load_params("qa/d_finding", d_params), read_only=True
+    ):
+        rows[row["study_id"]]["d"] = row["findings"]
     collect("e", "qa/e_longitudinal")
     prev_ids = sorted(
         {

@@ -104,7 +104,11 @@ def cypher_inputs() -> list[dict[str, Any]]:
                 )
         else:
             out.append(
-                {"name": f"{query.name}.cypher", "text": query.text, "params": list(query.params)}
+                {
+                    "name": f"{query.name}.cypher",
+                    "text": query.plain_text,  # as Neo4j runs it: no cxrkg.toJson
+                    "params": list(query.params),
+                }
             )
     return out
 

@@ -122,6 +122,40 @@ def test_a_slot_left_empty_or_a_name_without_a_slot_is_refused() -> None:
     assert plain.slots == () and plain.with_names().text == plain.text
 
 
+PACKED = parse_query(
+    "test/packed",
+    "// Rows packed as one JSON string\n"
+    "UNWIND [1, 2] AS i\n"
+    "WITH i, {i: i, name: 'n(' + toString(i) + ')', tags: ['a', 'b)'], flag: i = 1, none: null} AS row\n"
+    "RETURN count(*) AS n, cxrkg.toJson(collect(row)) AS rows_json // cxrkg.toJson( in a comment",
+)
+UNPACKED = [
+    {"i": 1, "name": "n(1)", "tags": ["a", "b)"], "flag": True, "none": None},
+    {"i": 2, "name": "n(2)", "tags": ["a", "b)"], "flag": False, "none": None},
+]
+
+
+def test_a_json_call_is_taken_out_for_an_engine_without_it() -> None:
+    assert PACKED.packs_json and not load_query("graph/study_ids").packs_json
+    plain = PACKED.plain_text
+    assert "cxrkg.toJson" not in plain.split("//")[1]  # strings and comments are left as they are
+    assert "RETURN count(*) AS n, collect(row) AS rows_json // cxrkg.toJson( in a comment" in plain
+    assert "'n(' + toString(i) + ')'" in plain and "['a', 'b)']" in plain
+
+
+def test_a_packed_column_comes_back_decoded_with_or_without_the_function(
+    store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # FalkorDB runs cxrkg.toJson (cxrkg's function library, loaded on connect): one string
+    assert store.serializes_json
+    raw = store.run(PACKED.text, read_only=True)
+    assert isinstance(raw[0]["rows_json"], str)
+    assert store.run_named(PACKED, read_only=True) == [{"n": 2, "rows": UNPACKED}]
+    # an engine without it (Neo4j) runs the plain text: the same rows
+    monkeypatch.setattr(store, "serializes_json", False)
+    assert store.run_named(PACKED, read_only=True) == [{"n": 2, "rows": UNPACKED}]
+
+
 def test_graph_stats_counts_labels_and_types_whose_names_need_quoting(store: GraphStore) -> None:
     store.run(
         "CREATE (:Patient {patient_id: 'p1'})-[:HAS_STUDY]->(:Study {study_id: 's1'}),"

@@ -82,6 +82,7 @@ WITH sid, classes, region_name, in_study, sub_ids,
       | x[0]] AS reach_ids
 WITH sid, classes,
      collect([region_name, in_study, above_normal, sub_ids, above_ids, side_ids, reach_ids]) AS regions
+// the rows per region as one JSON string (cxrkg.toJson): 1,000 QBA-shaped studies 5.9 -> 4.9 s with reading the reply
 RETURN sid AS study_id,
        classes[0] AS pos_ids,
        classes[1] AS definite_ids,
@@ -89,4 +90,4 @@ RETURN sid AS study_id,
        classes[3] AS finding_ids,
        classes[4] AS statement_ids,
        classes[5] AS study_device_ids,
-       regions
+       cxrkg.toJson(regions) AS regions_json

@@ -1,4 +1,4 @@
-// One row per study and asked-about finding: observations naming it or a sub-finding (entities, entities_parents, ontology SUBCLASS_OF), positive/definite/uncertain ones, the regions and severities of the definite ones, ancestor findings that are only ever certainly negated (then the finding is absent too), and related observations (same region, parent findings).
+// One row per study with, per asked-about finding (`findings`): observations naming it or a sub-finding (entities, entities_parents, ontology SUBCLASS_OF), positive/definite/uncertain ones, the regions and severities of the definite ones, ancestor findings that are only ever certainly negated (then the finding is absent too), and related observations (same region, parent findings).
 // $study_ids: study ids of the batch
 // $targets: map study id -> finding names to ask about (defaults, mentioned, parents, sampled)
 // $device_categories: finding categories that mark a device
@@ -44,27 +44,30 @@ WITH sid, finding, finding_is_device, matched, matched_ids, direct, anc_obs,
         AND any(e IN x[1] WHERE e IN named_parents OR e IN onto_ancestors) | x[0]] AS parent_finding_ids,
      [x IN slim WHERE NOT x[0] IN matched_ids AND x[4]
         AND any(r IN x[3] WHERE r IN matched_regions) | x[0]] AS same_region
-RETURN sid AS study_id,
-       finding,
-       matched_ids AS obs_ids,
-       [x IN direct | x.obs_id] AS direct_ids,
-       [x IN matched WHERE x.pos | x.obs_id] AS pos_ids,
-       [x IN matched WHERE x.pos AND x.certainty IN ['certain', 'likely'] | x.obs_id] AS definite_pos_ids,
-       reduce(acc = [], x IN [y IN matched WHERE y.pos AND y.certainty IN ['certain', 'likely']] |
-              acc + [r IN coalesce(x.regions, []) WHERE NOT r IN acc]) AS definite_regions,
-       reduce(acc = [], x IN [y IN matched WHERE y.pos AND y.certainty IN ['certain', 'likely']] |
-              acc + [r IN x.stated WHERE NOT r IN acc]) AS definite_stated_regions,
-       reduce(acc = [], x IN [y IN matched WHERE y.pos AND y.certainty IN ['certain', 'likely']] |
-              acc + [m IN coalesce(x.modifiers, []) WHERE m STARTS WITH 'severity:' AND NOT substring(m, 9) IN acc
-                     | substring(m, 9)]) AS severities,
-       [x IN matched WHERE NOT coalesce(x.certainty, 'certain') IN ['certain', 'likely'] | x.obs_id] AS uncertain_ids,
-       CASE WHEN NOT $infer_absent OR size(anc_obs) = 0
-                 OR any(x IN anc_obs WHERE NOT x[5] OR coalesce(x[6], '') <> 'certain')
-            THEN [] ELSE [x IN anc_obs | x[0]] END AS negated_ancestor_ids,
-       finding_is_device
-         OR any(x IN direct WHERE any(c IN coalesce(x.categories, []) WHERE c IN $device_categories)) AS is_device,
-       size(matched) > 0 AND all(x IN matched WHERE
+// one row per study, its rows per asked-about finding as one JSON string (cxrkg.toJson:
+// 1,000 QBA-shaped studies 4.2 -> 2.7 s, server and reading the reply)
+WITH sid, {
+       finding: finding,
+       obs_ids: matched_ids,
+       direct_ids: [x IN direct | x.obs_id],
+       pos_ids: [x IN matched WHERE x.pos | x.obs_id],
+       definite_pos_ids: [x IN matched WHERE x.pos AND x.certainty IN ['certain', 'likely'] | x.obs_id],
+       definite_regions: reduce(acc = [], x IN [y IN matched WHERE y.pos AND y.certainty IN ['certain', 'likely']] |
+            acc + [r IN coalesce(x.regions, []) WHERE NOT r IN acc]),
+       definite_stated_regions: reduce(acc = [], x IN [y IN matched WHERE y.pos AND y.certainty IN ['certain', 'likely']] |
+            acc + [r IN x.stated WHERE NOT r IN acc]),
+       severities: reduce(acc = [], x IN [y IN matched WHERE y.pos AND y.certainty IN ['certain', 'likely']] |
+            acc + [m IN coalesce(x.modifiers, []) WHERE m STARTS WITH 'severity:' AND NOT substring(m, 9) IN acc
+                   | substring(m, 9)]),
+       uncertain_ids: [x IN matched WHERE NOT coalesce(x.certainty, 'certain') IN ['certain', 'likely'] | x.obs_id],
+       negated_ancestor_ids: CASE WHEN NOT $infer_absent OR size(anc_obs) = 0
+                                   OR any(x IN anc_obs WHERE NOT x[5] OR coalesce(x[6], '') <> 'certain')
+                              THEN [] ELSE [x IN anc_obs | x[0]] END,
+       is_device: finding_is_device
+            OR any(x IN direct WHERE any(c IN coalesce(x.categories, []) WHERE c IN $device_categories)),
+       is_acquisition: size(matched) > 0 AND all(x IN matched WHERE
             any(c IN coalesce(x.categories, []) WHERE c IN $acquisition_categories)
-            AND NOT any(e IN x.entities + x.parents WHERE e IN $artifact_entities)) AS is_acquisition,
-       [x IN same_region WHERE NOT x IN parent_finding_ids] AS same_region_ids,
-       parent_finding_ids
+            AND NOT any(e IN x.entities + x.parents WHERE e IN $artifact_entities)),
+       same_region_ids: [x IN same_region WHERE NOT x IN parent_finding_ids],
+       parent_finding_ids: parent_finding_ids} AS row
+RETURN sid AS study_id, cxrkg.toJson(collect(row)) AS findings_json

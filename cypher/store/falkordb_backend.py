@@ -71,6 +71,19 @@ class FalkorDBStore(GraphStore):
             ) from exc
         self.graph = self.db.select_graph(settings.graph)
         self._known_keys: set[str] = set()
+        self.serializes_json = self._load_functions()
+
+    def _load_functions(self) -> bool:
+        """Load (or replace) cxrkg's function library (`cypher/udf/cxrkg.js`); False on a
+        server without user-defined functions, whose queries then run without them."""
+        from cxrkg.cypher.queries import queries_root
+
+        script = (queries_root() / "udf" / "cxrkg.js").read_text(encoding="utf-8")
+        try:
+            self.db.connection.execute_command("GRAPH.UDF", "LOAD", "REPLACE", "cxrkg", script)
+        except self._redis.ResponseError:
+            return False
+        return True
 
     def _register_keys(self, query: str) -> None:
         """Make sure every property name the query writes literally already exists.

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from cxrkg.config import Settings, get_settings
-from cxrkg.cypher.queries import NamedQuery, load_query
+from cxrkg.cypher.queries import NamedQuery, load_query, unpack_json_columns
 from cxrkg.cypher.store.params import EncodedParams
 from cxrkg.cypher.store.schema import schema_digest
 
@@ -16,6 +16,9 @@ class GraphStore(ABC):
     """Run named or literal Cypher; batched writes; schema set-up."""
 
     backend: str
+    # Whether the engine runs `cxrkg.toJson` (cxrkg's function library); else named
+    # queries run with the call taken out (see cypher/queries.py).
+    serializes_json: bool = False
 
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -46,9 +49,13 @@ class GraphStore(ABC):
         timeout_ms: int | None = None,
     ) -> list[dict[str, Any]]:
         query = name if isinstance(name, NamedQuery) else load_query(name)
-        return self.run(
-            query.text, params, read_only=read_only, timeout_ms=timeout_ms, name=query.name
-        )
+        if not query.packs_json:
+            return self.run(
+                query.text, params, read_only=read_only, timeout_ms=timeout_ms, name=query.name
+            )
+        text = query.text if self.serializes_json else query.plain_text
+        rows = self.run(text, params, read_only=read_only, timeout_ms=timeout_ms, name=query.name)
+        return unpack_json_columns(rows)
 
     def write_batches(
         self,
