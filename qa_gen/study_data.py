@@ -127,14 +127,24 @@ def read_studies(store: GraphStore, study_ids: list[str]) -> dict[str, StudyData
             continue
         rec = dict(row)
         rec["children"] = sorted(row["children"], key=lambda c: c["obs_id"])
-        rec["localization"] = sorted(row["localization"], key=lambda loc: loc["image_id"])
+        rec["localization"] = _boxes(row["localization"])
         sd.obs[row["obs_id"]] = rec
         for child in rec["children"]:
             sd.parent_of.setdefault(child["obs_id"], row["obs_id"])
     for row in store.run_named("qa/regions", params, read_only=True):
         sd = out.get(row["study_id"])
         if sd is not None:
-            rec = dict(row)
-            rec["localization"] = sorted(row["localization"], key=lambda loc: loc["image_id"])
-            sd.regions[row["region"]] = rec
+            for rec in row["regions"]:
+                rec["study_id"] = row["study_id"]
+                rec["localization"] = _boxes(rec["localization"])
+                sd.regions[rec["region"]] = rec
     return out
+
+
+def _boxes(localization: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Boxes per image in image order, their coordinates floats as stored: the queries send
+    them as JSON, which writes a whole float without its fraction (1429.0 as 1429)."""
+    for loc in localization:
+        if loc.get("bboxes_flat") is not None:
+            loc["bboxes_flat"] = [float(c) for c in loc["bboxes_flat"]]
+    return sorted(localization, key=lambda loc: loc["image_id"])
