@@ -357,23 +357,28 @@ def read_region_rows(
 ) -> dict[str, list[dict[str, Any]]]:
     """The C family's rows of each study (one per asked-about region in `targets`), from
     `qa/c_region`. `params`: the family parameters, when the caller has them already."""
-    asked = sorted({r for regions in targets.values() for r in regions})
-    ontology = {
-        row["name"]: {"above": row["above"], "below": row["below"]}
-        for row in store.run_named("qa/region_ontology", {"regions": asked}, read_only=True)
-    }
     q = load_params(
         "qa/c_region",
         {
             **(params or family_params()),
             "study_ids": study_ids,
             "targets": targets,
-            "ontology": ontology,
+            "ontology": region_ontology(store, targets.values()),
         },
     )
     return {
         row["study_id"]: region_rows(row)
         for row in store.run_named("qa/c_region", q, read_only=True)
+    }
+
+
+def region_ontology(store: GraphStore, regions: Iterable[Sequence[str]]) -> dict[str, Any]:
+    """`qa/c_region`'s `$ontology`: for each asked-about region the ontology knows, the
+    regions above and below it (one read for the batch, not one per study)."""
+    asked = sorted({r for names in regions for r in names})
+    return {
+        row["name"]: {"above": row["above"], "below": row["below"]}
+        for row in store.run_named("qa/region_ontology", {"regions": asked}, read_only=True)
     }
 
 
