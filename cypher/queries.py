@@ -15,7 +15,8 @@ function library (`cypher/udf/cxrkg.js`, loaded by the store) and Python reads t
 with `json.loads` instead of decoding every value of the reply; an engine without the
 function (Neo4j) runs the query with the call taken out (`NamedQuery.plain_text`), and
 either way the store hands back the column as `findings`, the decoded value. JSON has one
-kind of number, so only values without floats go through it (a float 2.0 comes back 2).
+kind of number (a float 2.0 comes back 2): a reader of floats makes them floats again, as
+`qa_gen.study_data` does for box coordinates.
 """
 
 from __future__ import annotations
