@@ -397,6 +397,17 @@ def _quality_name(criterion: str, value: str | int) -> str:
 
 
 def quality_code(criterion: str, value: object) -> int | None:
+    """A criterion's value as its option code (see `quality_name`)."""
+    if value is None or isinstance(value, str | int | float):
+        # the release tables ask this millions of times for a few dozen distinct values;
+        # the type is part of the key, so True (not a quality value) is never taken for 1
+        return _quality_code(criterion, value, type(value))
+    name = quality_name(criterion, value)  # raises: not a quality value
+    return None if name is None else option(criterion, name).code
+
+
+@cache
+def _quality_code(criterion: str, value: object, _kind: type) -> int | None:
     name = quality_name(criterion, value)
     return None if name is None else option(criterion, name).code
 

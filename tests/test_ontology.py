@@ -439,3 +439,20 @@ def test_a_planted_defect_in_an_owl_file_fails_validation(concepts, tmp_path: Pa
     report = validate_file(path, reasoner=False)
     assert not report.ok
     assert any(p.check == "cycle" and "atelectasis" in p.concepts for p in report.errors)
+
+
+def test_quality_codes_read_codes_names_and_whole_floats_and_refuse_the_rest() -> None:
+    from cxrkg.ontology.values import EXTRACTION_CRITERIA, quality_code
+
+    criterion, options = next(iter(EXTRACTION_CRITERIA.items()))
+    second = options[1]
+    for _ in range(2):  # the second round answers from the cache: the same answers
+        assert quality_code(criterion, second.name) == second.code
+        assert quality_code(criterion, second.code) == second.code
+        assert quality_code(criterion, float(second.code)) == second.code
+        assert quality_code(criterion, None) is None
+        # True hashes like 1, but is not a quality value, cached or not
+        assert quality_code(criterion, 1) == 1
+        for bad in (True, [1], 99, "NO_SUCH_OPTION"):
+            with pytest.raises(ValueError, match="region_extract_quality"):
+                quality_code(criterion, bad)
