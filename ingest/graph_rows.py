@@ -43,8 +43,8 @@ def dumps(value: Any) -> str:
 
 
 def _clean(props: dict[str, Any]) -> dict[str, Any]:
-    """Drop nulls: a missing property reads back as None."""
-    return {k: v for k, v in props.items() if v is not None}
+    """Drop nulls and empty lists: a missing property reads back as None (a list, empty)."""
+    return {k: v for k, v in props.items() if v is not None and v != []}
 
 
 def _extra(model: Any) -> str | None:

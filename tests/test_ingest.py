@@ -62,6 +62,32 @@ def test_every_demo_study_round_trips_through_the_graph_unchanged(store):
         assert read_scene_graph(store, sg.study_id).model_dump() == sg.model_dump()
 
 
+def test_empty_lists_are_not_stored_and_read_back_empty(store):
+    graphs = demo_graphs()
+    load_scene_graphs(store, graphs, progress=False)
+    sg = next(g for g in graphs if any(o.changes == [] for o in g.observations.values()))
+    oid = next(k for k, o in sg.observations.items() if o.changes == [])
+    stored = store.run(
+        "MATCH (o:Observation {key: $key}) RETURN o.changes AS changes",
+        {"key": f"{sg.study_id}/{oid}"},
+        read_only=True,
+    )
+    assert stored == [{"changes": None}]
+    for query in (
+        "MATCH (o:Observation) WHERE o.changes = [] OR o.non_resolved_entities = [] RETURN count(o) AS n",
+        "MATCH ()-[l:LOCALIZED_IN]->() WHERE l.missing_localization = [] RETURN count(l) AS n",
+    ):
+        assert store.run(query, read_only=True) == [{"n": 0}], query
+    assert (
+        store.run(
+            "MATCH ()-[l:LOCALIZED_IN]->() WHERE l.missing_localization IS NULL RETURN count(l) AS n",
+            read_only=True,
+        )[0]["n"]
+        > 0
+    )
+    assert read_scene_graph(store, sg.study_id).observations[oid].changes == []
+
+
 def test_unknown_fields_are_kept_through_the_graph(store):
     sg = demo_graphs()[0]
     data = sg.model_dump(mode="json")
