@@ -21,9 +21,10 @@ kind of number (a float 2.0 comes back 2): a reader of floats makes them floats 
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 
@@ -62,7 +63,7 @@ class NamedQuery:
         """Whether it returns columns as JSON strings (`cxrkg.toJson`)."""
         return JSON_FUNCTION + "(" in self.text
 
-    @property
+    @cached_property  # read on every run by an engine without the function: worked out once
     def plain_text(self) -> str:
         """The text for an engine without `cxrkg.toJson`: each call replaced by its argument."""
         return without_json_calls(self.text)
@@ -131,8 +132,6 @@ def without_json_calls(text: str) -> str:
 def unpack_json_columns(rows: list[dict]) -> list[dict]:
     """Rows with each `<name>_json` column read back as `<name>` (a JSON string parsed; a
     value that is not a string, as from an engine that ran the plain text, kept)."""
-    import json
-
     for row in rows:
         for key in [k for k in row if k.endswith(JSON_SUFFIX)]:
             value = row.pop(key)
